@@ -1,0 +1,3 @@
+from .voc import DatasetFormatError, WslVOCDataset
+
+__all__ = ['DatasetFormatError', 'WslVOCDataset']

@@ -1,0 +1,26 @@
+"""One call that makes every `wsl` module (and MMDetection's) available to configs."""
+import importlib
+
+from mmengine.registry import init_default_scope as init_default_scope_
+
+from .checkpoint import register_safe_checkpoint_loader
+
+# Imported eagerly by register_all_modules(); each registers its modules in the `wsl` registries.
+_MODULES = ('wsl.datasets', 'wsl.engine', 'wsl.evaluation', 'wsl.models', 'wsl.detection', 'wsl.temporal',
+            'wsl.segmentation', 'wsl.localization')
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import all `wsl` modules so they register, register MMDetection's, and install the safe checkpoint loader.
+
+    Args:
+        init_default_scope (bool): make ``wsl`` the current default scope (a new instance named
+            ``wsl-<time>`` if another scope is current), as MMDetection's function does.
+    """
+    import mmdet.utils
+    mmdet.utils.register_all_modules(init_default_scope=False)
+    for name in _MODULES:
+        importlib.import_module(name)
+    register_safe_checkpoint_loader()
+    if init_default_scope:
+        init_default_scope_('wsl')
