@@ -1,28 +1,18 @@
-"""Shared fixtures: a tiny synthetic shapes dataset on disk and the path of the shipped detection config."""
+"""Shared fixtures: a tiny synthetic shapes dataset on disk, a tiny trained run, a subprocess environment."""
 import os
 import os.path as osp
 import sys
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DET_CONFIG = osp.join(REPO, 'configs', 'faster_rcnn', 'faster-rcnn_r18_fpn_1xb8-600it_shapes.py')
+from wsl.testing import DET_CONFIG_REL, REPO, TINY_TRAIN_OPTIONS, run_tool, shapes_root_options
 
-# Tiny training runs for the tool tests: 4 iterations of batch 2, checkpoints every 2 iterations.
-TINY_TRAIN_OPTIONS = [
-    'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.checkpoint.interval=2',
-    'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-    'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
-    'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
-    'test_dataloader.persistent_workers=False', 'param_scheduler.0.end=2', 'param_scheduler.1.end=4',
-    'param_scheduler.1.milestones=[3]'
-]
+DET_CONFIG = osp.join(REPO, 'configs', DET_CONFIG_REL)
 
 
-def data_root_options(root: str) -> list:
-    """--cfg-options that point the shapes config at a dataset generated under ``root``."""
-    return [f'train_dataloader.dataset.data_root={root}/source/', f'val_dataloader.dataset.data_root={root}/source/',
-            f'test_dataloader.dataset.data_root={root}/target/']
+@pytest.fixture(scope='session')
+def det_config():
+    return DET_CONFIG
 
 
 @pytest.fixture(scope='session')
@@ -36,7 +26,7 @@ def shapes_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def tool_env():
-    """Environment for running the tools in subprocesses: the checkout first on PYTHONPATH, one thread."""
+    """Environment for the tools in subprocesses: the checkout first on PYTHONPATH, one thread per process."""
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env['OMP_NUM_THREADS'] = '1'
@@ -47,3 +37,12 @@ def tool_env():
 @pytest.fixture(scope='session')
 def python_exe():
     return sys.executable
+
+
+@pytest.fixture(scope='session')
+def trained_run(shapes_root, tool_env, python_exe, tmp_path_factory):
+    """A 4-iteration Faster R-CNN run through tools/train.py: work dir with iter_2/iter_4 checkpoints."""
+    work_dir = str(tmp_path_factory.mktemp('train'))
+    p = run_tool([python_exe, 'tools/train.py', DET_CONFIG, '--work-dir', work_dir, '--cfg-options',
+                  *TINY_TRAIN_OPTIONS, *shapes_root_options(shapes_root)], tool_env)
+    return dict(work_dir=work_dir, stdout=p.stdout, log=p.stdout + p.stderr)

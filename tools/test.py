@@ -5,8 +5,16 @@ Prints the metrics as a table in the log and as one JSON object on the last line
 import argparse
 import json
 import os
+import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
+
+# Run from a checkout, use the checkout's `wsl` (not an older installed copy); from an installed package's
+# `.mim/tools` this finds no `wsl` folder and changes nothing.
+_REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if osp.isfile(osp.join(_REPO, 'wsl', '__init__.py')) and _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
 
 
 def parse_args(argv=None):

@@ -32,6 +32,9 @@ def prepare_train_cfg(cfg: Config, config_path: str, work_dir: Optional[str] = N
     elif cfg.get('work_dir') is None:
         cfg.work_dir = _default_work_dir(cfg, config_path)
     if amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA device (MMEngine\'s AmpOptimWrapper runs on CUDA/NPU/MLU only); '
+                               'no CUDA device is visible.')
         if cfg.optim_wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper or AmpOptimWrapper, the config has '
                              f'{cfg.optim_wrapper.type!r}.')

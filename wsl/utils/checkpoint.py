@@ -39,9 +39,22 @@ def _numpy_globals() -> List[Any]:
     return out
 
 
+# HistoryBuffer pickles its statistics table as ``getattr(HistoryBuffer, 'mean')`` etc. Rather than allowing the
+# builtin ``getattr`` (which could read any attribute of any allowed object), the checkpoint's ``builtins.getattr``
+# resolves to this function, which reads only HistoryBuffer's own methods.
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    if obj is HistoryBuffer and not name.startswith('_') and callable(getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
+
+
 def allowed_globals() -> List[Any]:
     """Everything besides tensors and plain containers that MMEngine runner checkpoints contain."""
-    return [HistoryBuffer, *_numpy_globals()]
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()]
+
+
+def _global_name(g: Any) -> str:
+    return g[1] if isinstance(g, tuple) else f'{g.__module__}.{g.__qualname__}'
 
 
 def safe_torch_load(filename: str, map_location: Optional[Any] = 'cpu') -> Any:
@@ -67,7 +80,7 @@ def safe_torch_load(filename: str, map_location: Optional[Any] = 'cpu') -> Any:
             bad = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
         except Exception:  # noqa: BLE001 - best effort; the original error is reported anyway
             bad = []
-        allowed = {f'{g.__module__}.{g.__qualname__}' for g in allowed_globals()}
+        allowed = {_global_name(g) for g in allowed_globals()}
         bad = [b for b in bad if b not in allowed]
         raise UnsafeCheckpointError(
             f"refusing to load checkpoint '{filename}': it pickles objects outside wsl's allow-list "

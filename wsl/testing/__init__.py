@@ -1,0 +1,40 @@
+"""Helpers for tests and benchmarks that drive the command-line tools (as mmdet.testing does for mmdet)."""
+import json
+import os.path as osp
+import subprocess
+from typing import List, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DET_CONFIG_REL = 'faster_rcnn/faster-rcnn_r18_fpn_1xb8-600it_shapes.py'
+
+# Tiny training runs: 4 iterations of batch 2, checkpoints every 2 iterations, no worker processes.
+TINY_TRAIN_OPTIONS = [
+    'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.checkpoint.interval=2',
+    'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+    'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+    'test_dataloader.persistent_workers=False', 'param_scheduler.0.end=2', 'param_scheduler.1.end=4',
+    'param_scheduler.1.milestones=[3]'
+]
+
+
+def shapes_root_options(root: str) -> List[str]:
+    """``--cfg-options`` that point a shapes config at a dataset generated under ``root``."""
+    return [f'train_dataloader.dataset.data_root={root}/source/', f'val_dataloader.dataset.data_root={root}/source/',
+            f'test_dataloader.dataset.data_root={root}/target/']
+
+
+def run_tool(args: Sequence, env: dict, cwd: str = REPO, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a command; raise AssertionError with the tail of its output if it exits non-zero."""
+    p = subprocess.run([str(a) for a in args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError(f'{" ".join(map(str, args))} exited {p.returncode}:\n{(p.stdout + p.stderr)[-4000:]}')
+    return p
+
+
+def last_json(stdout: str) -> dict:
+    """The JSON object on the last non-empty line of a tool's stdout."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise AssertionError('the tool printed nothing')
+    return json.loads(lines[-1])
