@@ -38,3 +38,12 @@ def last_json(stdout: str) -> dict:
     if not lines:
         raise AssertionError('the tool printed nothing')
     return json.loads(lines[-1])
+
+
+def last_json_line(stdout: str) -> dict:
+    """The last line of ``stdout`` that is a JSON object (for wrappers such as mim that print after the tool)."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith('{') and line.endswith('}'):
+            return json.loads(line)
+    raise AssertionError('no JSON object line in the output')
