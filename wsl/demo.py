@@ -43,14 +43,21 @@ def register_section(name: str) -> Callable:
 
 def _detection_section(out_dir: str, quick: bool) -> DemoSection:
     """Faster R-CNN trained on shapes source, tested on source and target (the domain gap)."""
+    from wsl.benchmarks.faster_rcnn_source_only import QUICK_ITERS
+    return detection_section(out_dir, iters=QUICK_ITERS if quick else 400)
+
+
+def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: int = 100) -> DemoSection:
+    """The source-only detection section with an explicit schedule and data size."""
     import mmcv
 
     from wsl.apis import inference, init_model
-    from wsl.benchmarks.faster_rcnn_source_only import QUICK_ITERS, run_source_only
+    from wsl.benchmarks.faster_rcnn_source_only import run_source_only
     from wsl.datasets.synthetic.shapes import load_voc_instances
     from wsl.visualization import draw_detection_grid, plot_curves
 
-    r = run_source_only(osp.join(out_dir, 'detection'), seed=0, iters=QUICK_ITERS if quick else 400)
+    r = run_source_only(osp.join(out_dir, 'detection'), seed=0, iters=iters, num_train=num_train,
+                        num_test=num_test)
     model = init_model(osp.join(r['work_dir'], 'config.py'), r['checkpoint'])
     classes = model.dataset_meta['classes']
     images, gts, preds, titles = [], [], [], []

@@ -8,9 +8,10 @@ CONFIG = 'faster_rcnn/faster-rcnn_r18_fpn_1xb8-600it_shapes.py'
 FULL_ITERS, QUICK_ITERS = 600, 300
 
 
-def run_source_only(out: str, seed: int = 0, iters: int = FULL_ITERS, quiet: bool = True) -> dict:
+def run_source_only(out: str, seed: int = 0, iters: int = FULL_ITERS, quiet: bool = True, num_train: int = 200,
+                    num_test: int = 100) -> dict:
     """Train Faster R-CNN on shapes source; return VOC mAP@0.5 on source-test and target-test plus run info."""
-    data = shapes_data(osp.join(out, 'data', 'shapes'))
+    data = shapes_data(osp.join(out, 'data', f'shapes-{num_train}-{num_test}'), num_train=num_train, num_test=num_test)
     work_dir = osp.join(out, f'faster-rcnn_seed{seed}')
     metrics, info = train_and_test(CONFIG, work_dir, data, iters, seed=seed, quiet=quiet)
     src, tgt = metrics['val/pascal_voc/mAP'], metrics['test/pascal_voc/mAP']

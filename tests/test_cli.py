@@ -1,0 +1,38 @@
+"""The `wsl` command: help, benchmark listing and errors, the data generator."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+from wsl.testing import REPO
+
+
+def _wsl(*args, env=None):
+    return subprocess.run([sys.executable, '-m', 'wsl.cli', *args], capture_output=True, text=True, cwd=REPO,
+                          env=env)
+
+
+def test_help_lists_the_commands():
+    p = _wsl('--help')
+    assert p.returncode == 0
+    for cmd in ('demo', 'bench', 'data'):
+        assert cmd in p.stdout
+
+
+def test_bench_lists_and_rejects_unknown_names():
+    p = _wsl('bench')
+    assert p.returncode == 0 and 'faster-rcnn-source-only' in p.stdout
+    p = _wsl('bench', 'no-such-bench')
+    assert p.returncode == 2 and "unknown benchmark 'no-such-bench'" in p.stderr
+
+
+def test_data_shapes_writes_voc_and_prints_json(tmp_path):
+    out = tmp_path / 'shapes'
+    p = _wsl('data', 'shapes', '--out', str(out), '--num-train', '3', '--num-test', '2')
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout.strip().splitlines()[-1])
+    assert info['classes'] == ['circle', 'square', 'triangle', 'star']
+    for dom in ('source', 'target'):
+        ids = open(osp.join(out, dom, 'ImageSets', 'Main', 'train.txt')).read().split()
+        assert len(ids) == 3
+        assert all(osp.isfile(osp.join(out, dom, 'Annotations', f'{i}.xml')) for i in ids)

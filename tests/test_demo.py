@@ -1,0 +1,23 @@
+"""The demo's detection section and report on a tiny dataset and schedule (the full demo runs via `make demo`)."""
+import os.path as osp
+
+import pytest
+
+from wsl import demo
+
+
+def test_detection_section_and_report(tmp_path, monkeypatch):
+    sec = demo.detection_section(str(tmp_path), iters=2, num_train=8, num_test=4)
+    assert set(sec.metrics) == {'source_test_map50', 'target_test_map50'}
+    assert all(0.0 <= v <= 1.0 for v in sec.metrics.values())
+    for fig in sec.figures:
+        assert osp.getsize(fig) > 10_000 and open(fig, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+    assert f"{sec.metrics['target_test_map50']:.4f}" in sec.markdown
+    # The report collects every section's metrics and text.
+    monkeypatch.setattr(demo, '_SECTIONS', {'detection': lambda out, quick: sec})
+    res = demo.run_demo(str(tmp_path / 'report'), quick=True)
+    text = open(tmp_path / 'report' / 'report.md').read()
+    assert res['detection']['source_test_map50'] == pytest.approx(sec.metrics['source_test_map50'])
+    assert '## Detection: source-only Faster R-CNN on shapes' in text and '| detection | target_test_map50 |' in text
+    with pytest.raises(KeyError, match='unknown demo sections'):
+        demo.run_demo(str(tmp_path / 'x'), sections=['nope'])
