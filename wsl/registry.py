@@ -48,6 +48,8 @@ SCOPE = 'wsl'
 # Where each node's modules live; imported lazily on the first lookup. Task subpackages add
 # their modules here as they grow (each must import without optional dependencies).
 _TASKS = ('detection', 'temporal', 'segmentation', 'localization')
+# Method packages that register modules of every kind in one place (imported for any of these nodes).
+_METHOD_PACKAGES = ('localization.nefes', )
 
 
 def _locs(*shared: str, task_part: str = '') -> list:
@@ -55,6 +57,7 @@ def _locs(*shared: str, task_part: str = '') -> list:
     names = [f'wsl.{s}' for s in shared]
     if task_part:
         names += [f'wsl.{t}.{task_part}' for t in _TASKS]
+        names += [f'wsl.{m}' for m in _METHOD_PACKAGES]
     root = osp.dirname(osp.abspath(__file__))
     return [n for n in names if osp.exists(osp.join(root, *n.split('.')[1:], '__init__.py'))
             or osp.exists(osp.join(root, *n.split('.')[1:]) + '.py')]
@@ -64,7 +67,7 @@ RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope=SCOPE, locations=_lo
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, scope=SCOPE, locations=_locs('engine'))
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope=SCOPE, locations=_locs('engine'))
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope=SCOPE, locations=_locs('engine'))
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope=SCOPE, locations=_locs('engine', task_part='engine'))
 STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, scope=SCOPE, locations=_locs('engine'))
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope=SCOPE,

@@ -10,6 +10,17 @@ _MODULES = ('wsl.datasets', 'wsl.engine', 'wsl.evaluation', 'wsl.models', 'wsl.d
             'wsl.segmentation', 'wsl.localization')
 
 
+def _registering_modules() -> list:
+    """_MODULES plus every location any `wsl` registry node lists."""
+    import wsl.registry as reg
+    names = list(_MODULES)
+    for node in reg.__all__[1:]:
+        for loc in getattr(reg, node)._locations:
+            if loc not in names:
+                names.append(loc)
+    return names
+
+
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import all `wsl` modules so they register, register MMDetection's, and install the safe checkpoint loader.
 
@@ -19,7 +30,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import mmdet.utils
     mmdet.utils.register_all_modules(init_default_scope=False)
-    for name in _MODULES:
+    for name in _registering_modules():
         importlib.import_module(name)
     register_safe_checkpoint_loader()
     if init_default_scope:
