@@ -57,12 +57,13 @@ def _global_name(g: Any) -> str:
     return g[1] if isinstance(g, tuple) else f'{g.__module__}.{g.__qualname__}'
 
 
-def safe_torch_load(filename: str, map_location: Optional[Any] = 'cpu') -> Any:
+def safe_torch_load(filename: str, map_location: Optional[Any] = 'cpu', allow_unsafe: bool = False) -> Any:
     """Load a checkpoint with ``weights_only=True`` and the :func:`allowed_globals` allow-list.
 
     Args:
         filename (str): path of the checkpoint file.
         map_location: as in :func:`torch.load`. Defaults to ``'cpu'``.
+        allow_unsafe (bool): unrestricted unpickling, for a file you trust (as ``WSL_ALLOW_UNSAFE_CHECKPOINT=1``).
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -70,7 +71,7 @@ def safe_torch_load(filename: str, map_location: Optional[Any] = 'cpu') -> Any:
     """
     if not os.path.isfile(filename):
         raise FileNotFoundError(f"checkpoint '{filename}' not found.")
-    if os.environ.get(UNSAFE_ENV, '') == '1':
+    if allow_unsafe or os.environ.get(UNSAFE_ENV, '') == '1':
         return torch.load(filename, map_location=map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(allowed_globals()):

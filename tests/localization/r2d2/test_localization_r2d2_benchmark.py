@@ -1,0 +1,36 @@
+"""Pieces of ``wsl bench r2d2ctx`` (the run itself is a benchmark, not a unit test)."""
+import cv2
+import numpy as np
+import torch
+
+from wsl.localization.r2d2.benchmark import (HELD_OUT, TRAIN_PICTURES, generated_texture, illumination_change, mma_of,
+                                             random_eval_homography, skimage_picture)
+from wsl.localization.r2d2.net import R2D2Net
+
+
+def test_held_out_pictures_are_never_training_pictures():
+    assert not set(HELD_OUT) & set(TRAIN_PICTURES)
+    for name in ('astronaut', 'camera'):
+        img = skimage_picture(name)
+        assert img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8
+
+
+def test_eval_homography_and_illumination():
+    rng = np.random.default_rng(0)
+    H = random_eval_homography(100, 80, rng)
+    c = H @ np.array([49.5, 39.5, 1.0])
+    assert np.linalg.norm(c[:2] / c[2] - [49.5, 39.5]) < 0.35 * 100  # the centre stays in view
+    img = generated_texture(64, rng)
+    assert img.shape == (64, 64, 3) and img.std() > 10
+    lit = illumination_change(img, rng)
+    assert lit.shape == img.shape and np.abs(lit.astype(int) - img).mean() > 1
+
+
+def test_mma_of_an_unchanged_pair_is_one():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    img = cv2.resize(generated_texture(64, rng), (48, 40))
+    res = mma_of(R2D2Net().eval(), [dict(img1=img, img2=img.copy(), H=np.eye(3))], min_size=16, top_k=40,
+                 rel_thr=0, rep_thr=0)
+    np.testing.assert_allclose(res['mma'], np.ones(10))
+    assert res['mean_keypoints'] == 40 and res['images_per_s'] > 0

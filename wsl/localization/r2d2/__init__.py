@@ -1,0 +1,31 @@
+"""R2D2 (Revaud et al. 2019) and its context-aggregated variant (Hong et al. 2020): network, losses,
+multi-scale extraction, checkpoint conversion and HPatches MMA evaluation."""
+from .ap_loss import average_precision, soft_bin_weights
+from .context import ContextFusion, LocalGuidedModule, MultiScaleAggregation
+from .context_model import R2D2Context
+from .convert import convert_official_state_dict, convert_r2d2_checkpoint, load_official_checkpoint, load_r2d2_weights
+from .extract import R2D2_EXTRACT_DEFAULTS, extract_multiscale, normalize_rgb, pyramid_levels, r2d2_nms
+from .feature_files import extract_folder, list_images, load_features_npz, npz_feature_loader, save_features_npz
+from .homography import homography_aflow
+from .hpatches import HPATCHES_HIGH_RES, list_hpatches_pairs, read_homography
+from .mma import MMA_THRESHOLDS, hpatches_mma, mutual_nn_match, pair_accuracy, project_homography
+from .model import R2D2, R2D2PairDataPreprocessor
+from .net import R2D2Head, R2D2Net, R2D2Trunk
+from .pair_dataset import R2D2SyntheticPairDataset
+from .reliability_loss import R2D2ReliabilityLoss, reliability_ap_loss
+from .repeatability_loss import R2D2CosimLoss, R2D2PeakyLoss, aflow_to_grid, cosim_loss, peaky_loss
+from .sampler import R2D2NghSampler, disk_offsets
+from .semantic import HRNetSemanticBranch, load_hrnet_weights
+from .synthetic_pairs import color_jitter, local_scale, synthetic_pair, tilt_homography
+
+__all__ = [
+    'R2D2Trunk', 'R2D2Head', 'R2D2Net', 'R2D2CosimLoss', 'R2D2PeakyLoss', 'R2D2ReliabilityLoss', 'R2D2NghSampler',
+    'aflow_to_grid', 'cosim_loss', 'peaky_loss', 'soft_bin_weights', 'average_precision', 'reliability_ap_loss',
+    'disk_offsets', 'r2d2_nms', 'pyramid_levels', 'extract_multiscale', 'normalize_rgb', 'R2D2_EXTRACT_DEFAULTS',
+    'load_official_checkpoint', 'convert_official_state_dict', 'convert_r2d2_checkpoint', 'load_r2d2_weights',
+    'extract_folder', 'list_images', 'load_features_npz', 'npz_feature_loader', 'save_features_npz',
+    'HPATCHES_HIGH_RES', 'list_hpatches_pairs', 'read_homography', 'MMA_THRESHOLDS', 'hpatches_mma',
+    'mutual_nn_match', 'pair_accuracy', 'project_homography', 'R2D2', 'R2D2PairDataPreprocessor', 'homography_aflow',
+    'R2D2Context', 'HRNetSemanticBranch', 'load_hrnet_weights', 'LocalGuidedModule', 'MultiScaleAggregation',
+    'ContextFusion', 'R2D2SyntheticPairDataset', 'synthetic_pair', 'tilt_homography', 'local_scale', 'color_jitter'
+]
