@@ -132,3 +132,17 @@ def test_runner_trains_through_all_stages_on_the_synthetic_room(tmp_path):
     runner.train()
     assert runner.model.stage == 3 and runner.epoch == 3
     assert all(torch.isfinite(p).all() for p in runner.model.parameters())
+
+
+def test_progressive_hook_also_resets_the_optim_wrappers_base_settings():
+    from mmengine.optim import OptimWrapper
+    param = torch.nn.Parameter(torch.ones(2))
+    optim = torch.optim.Adam([param], lr=4e-4)
+    wrapper = OptimWrapper(optim)
+    wrapper.base_param_settings = dict(params=[], lr=1e-4, initial_lr=5e-4)  # what paramwise_cfg creates
+    optim.param_groups[0]['initial_lr'] = 5e-3
+    runner = SimpleNamespace(model=SimpleNamespace(stage=1), epoch=1, optim_wrapper=wrapper,
+                             logger=logging.getLogger('test'))
+    NeFeSProgressiveHook(stage_epochs=(1, 1)).before_train_epoch(runner)
+    assert optim.param_groups[0]['lr'] == 5e-3 and wrapper.base_param_settings['lr'] == 5e-4
+    assert wrapper.get_lr()['base_lr'] == [5e-4]

@@ -1,16 +1,19 @@
 """NeFeS (CVPR 2024): neural feature synthesis and test-time refinement of absolute pose regression.
 
 Importing this package registers in the ``wsl`` registries its models (``NeFeS``, ``NeFeSModel``,
-``NeFeSField``, ``NeFeSExposureACT``, ``NeFeSFusionCNN``, ``DFNet``, ``PoseNetResNetAPR``), datasets
+``NeFeSField``, ``NeFeSGridField``, ``NeFeSAPRModel``, ``NeFeSExposureACT``, ``NeFeSFusionCNN``, ``DFNet``,
+``PoseNetResNetAPR``), datasets
 (``SevenScenesNeFeSDataset``, ``CambridgeLandmarksNeFeSDataset``), transforms (``LoadNeFeSImage``,
 ``PackNeFeSInputs``), hook (``NeFeSProgressiveHook``) and metric (``AbsolutePoseErrorMetric``).
 """
 from .act import NeFeSExposureACT, affine_color_transform, luminance_histogram
+from .apr_model import NeFeSAPRModel
 from .cambridge import CambridgeLandmarksNeFeSDataset
 from .dfnet import DFNet, PoseNetResNetAPR
 from .encoding import NeFeSPositionalEncoding
 from .field import NeFeSField
 from .fusion import NeFeSFusionCNN
+from .grid_field import NeFeSGridField
 from .model import NeFeSModel
 from .nefes import NeFeS
 from .pose_error_metric import AbsolutePoseErrorMetric
@@ -28,5 +31,5 @@ __all__ = [
     'luminance_histogram', 'refine_apr_weights', 'refine_pose_direct', 'pose_errors', 'summarize_pose_errors',
     'average_scene_medians', 'evaluate_pose_files', 'SevenScenesNeFeSDataset', 'CambridgeLandmarksNeFeSDataset',
     'LoadNeFeSImage', 'PackNeFeSInputs', 'NeFeSModel', 'NeFeSProgressiveHook', 'DFNet', 'PoseNetResNetAPR',
-    'AbsolutePoseErrorMetric'
+    'AbsolutePoseErrorMetric', 'NeFeSAPRModel', 'NeFeSGridField'
 ]

@@ -37,6 +37,14 @@ class NeFeSFusionCNN(nn.Module):
             nn.Conv2d(m, c, 5, padding=2))
         self.norm = nn.BatchNorm2d(c, track_running_stats=not bn_batch_stats) if norm else nn.Identity()
         self.residual = residual
+        # He-normal weights and zero biases keep activations alive through the three ReLUs. With PyTorch's default
+        # init the biases dominate small inputs (e.g. rendered features ~0.03), the third ReLU can be dead for a
+        # whole image, the output map is constant, its batch-statistics BN returns zeros and no gradient reaches
+        # the pose.
+        for layer in self.body:
+            if isinstance(layer, nn.Conv2d):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity='relu')
+                nn.init.zeros_(layer.bias)
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 

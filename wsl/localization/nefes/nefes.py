@@ -33,7 +33,7 @@ class NeFeS(nn.Module):
                  fusion: Optional[dict] = None, renderer: Optional[dict] = None, chunk: int = 8192):
         super().__init__()
         self.coarse = self._build(NeFeSField, coarse or {})
-        self.fine = self._build(NeFeSField, dict(transient=True, **(fine or {})))
+        self.fine = self._build(NeFeSField, {'transient': True, **(fine or {})})
         self.act = self._build(NeFeSExposureACT, act or {})
         self.fusion = self._build(NeFeSFusionCNN, fusion or {})
         self.renderer = NeFeSRenderer(**(renderer or {}))

@@ -79,8 +79,14 @@ class NeFeSPoseCorrection(nn.Module):
         return torch.optim.Adam([dict(params=[self.rotvec], lr=lr_rot), dict(params=[self.trans], lr=lr_trans)])
 
 
+def photometric_loss(rendered: Dict[str, Tensor], target: Tensor) -> Tensor:
+    """Mean squared colour error of ``rendered['rgb']`` (B, 3, H, W) against a (B, 3, H, W) image (a baseline)."""
+    return (rendered['rgb'] - target).square().mean()
+
+
 def refine_pose_direct(render: Renderer, init_pose: Tensor, target_feat: Tensor, num_iters: int = 50,
-                       lr_rot: float = 0.01, lr_trans: float = 0.1, border: int = 0) -> Dict[str, object]:
+                       lr_rot: float = 0.01, lr_trans: float = 0.1, border: int = 0,
+                       loss_fn: Optional[Callable[[Dict[str, Tensor], Tensor], Tensor]] = None) -> Dict[str, object]:
     """Direct-pose refinement (official ``pose_only=3``; defaults lr_R = 0.01, lr_t = 0.1, 50 iterations).
 
     The feature target is DFNet level 0 at the render resolution (no upsampling, no crop, no
@@ -95,6 +101,9 @@ def refine_pose_direct(render: Renderer, init_pose: Tensor, target_feat: Tensor,
         lr_rot (float): lr_R (radians per step scale).
         lr_trans (float): lr_t (metres per step scale in the APR frame).
         border (int): pixels cropped from both maps before the loss.
+        loss_fn (callable | None): ``(rendered dict, target) -> loss`` replacing the feature-metric loss, e.g.
+            :func:`photometric_loss` with the query image as ``target_feat`` (photometric refinement baseline);
+            ``border`` is then not applied.
 
     Returns:
         dict: ``pose`` (B, 3, 4) refined (detached) and ``losses`` (list of floats, one per iteration,
@@ -103,10 +112,12 @@ def refine_pose_direct(render: Renderer, init_pose: Tensor, target_feat: Tensor,
     init_pose = init_pose.detach()
     corr = NeFeSPoseCorrection(init_pose.shape[0]).to(init_pose.device)
     optim = corr.optimizer(lr_rot, lr_trans)
-    target = crop_border(target_feat.detach(), border)
+    target = crop_border(target_feat.detach(), border) if loss_fn is None else target_feat.detach()
     losses = []
     for _ in range(num_iters):
-        loss = per_channel_cosine_loss(crop_border(render(corr(init_pose))['feat'], border), target)
+        out = render(corr(init_pose))
+        loss = per_channel_cosine_loss(crop_border(out['feat'], border), target) if loss_fn is None \
+            else loss_fn(out, target)
         optim.zero_grad()
         loss.backward()
         optim.step()

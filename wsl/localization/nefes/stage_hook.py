@@ -44,7 +44,9 @@ class NeFeSProgressiveHook(Hook):
         if stage == 2 and model.stage == 1 and self.reset_optimizer:
             optimizer = runner.optim_wrapper.optimizer
             optimizer.state = defaultdict(dict)
-            for group in optimizer.param_groups:
+            # OptimWrapper.param_groups adds the wrapper's base settings (decayed by the schedulers too, logged as
+            # base_lr) to the optimizer's groups; reset both.
+            for group in getattr(runner.optim_wrapper, 'param_groups', optimizer.param_groups):
                 group['lr'] = group.get('initial_lr', group['lr'])
         runner.logger.info(f'NeFeS: epoch {runner.epoch} enters training stage {stage}')
         model.stage = stage
