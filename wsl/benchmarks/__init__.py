@@ -11,7 +11,11 @@ from typing import Callable, Dict
 _BENCHMARKS: Dict[str, Callable[..., dict]] = {}
 
 # Modules that register benchmarks when imported.
-BENCHMARK_MODULES = ('wsl.benchmarks.faster_rcnn_source_only', 'wsl.localization.r2d2.benchmark', 'wsl.benchmarks.nefes')
+BENCHMARK_MODULES = (
+    'wsl.benchmarks.faster_rcnn_source_only',
+    'wsl.localization.r2d2.benchmark',
+    'wsl.benchmarks.nefes',
+)
 
 
 def register_benchmark(name: str) -> Callable:
