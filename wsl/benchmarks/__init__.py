@@ -13,6 +13,7 @@ _BENCHMARKS: Dict[str, Callable[..., dict]] = {}
 # Modules that register benchmarks when imported.
 BENCHMARK_MODULES = (
     'wsl.benchmarks.faster_rcnn_source_only',
+    'wsl.benchmarks.h2fa',
     'wsl.localization.r2d2.benchmark',
     'wsl.benchmarks.nefes',
 )

@@ -1,0 +1,3 @@
+# H2FA R-CNN with R50-DC5 (Table B.3), VOC07+12 -> Clipart_all.
+_base_ = './h2fa-rcnn_r101-caffe-dc5_2xb4-36k_voc0712-to-clipart-all.py'
+model = dict(backbone=dict(depth=50, init_cfg=dict(checkpoint='open-mmlab://detectron2/resnet50_caffe')))
