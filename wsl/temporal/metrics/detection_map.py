@@ -1,0 +1,190 @@
+"""Temporal action detection mAP with two selectable protocols.
+
+* ``activitynet`` — ActivityNet's official ``eval_detection.py``: segments in seconds; per class and
+  threshold, predictions by descending score each take the highest-tIoU ground truth that is not yet
+  matched (tIoU >= threshold), otherwise FP; predictions in videos without GT of the class are FP.
+* ``legacy`` — the W-TALC / 3C-Net / D2-Net ``detectionMAP.py``: segments in snippet units
+  (round(seconds · 25/16)), IoU of integer index sets [s, e); each prediction takes the *first*
+  unmatched GT of its video in stored order with IoU >= threshold (first fit); predictions of videos
+  without any GT are ignored. The official bug that zeroes the AP of every class after a class with no
+  detection is available only through ``zero_later_classes_bug=True``.
+
+Both use the all-point interpolated AP and report mAP × 100. Ties in score are broken by input order
+(stable sort), ties in tIoU by GT order. Classes are those with at least one GT segment.
+Data layout: ``gt = {video: {'segments': (N, 2) seconds, 'labels': (N,)}}``,
+``preds = {video: {'segments': (M, 2) seconds, 'labels': (M,), 'scores': (M,)}}``,
+``ambiguous = {video: (A, 2) seconds}``.
+"""
+from typing import Dict, Mapping, Optional, Sequence
+
+import numpy as np
+
+SNIPPET_RATE = 25 / 16  # snippets per second (16-frame snippets at 25 fps)
+# IoU sets; rounded so that 0.3 is the literal 0.3 (a legacy IoU of exactly 3/10 must pass >= 0.3)
+IOU_SETS = {
+    '0.1:0.5': tuple(np.round(np.arange(0.1, 0.55, 0.1), 4).tolist()),
+    '0.1:0.7': tuple(np.round(np.arange(0.1, 0.75, 0.1), 4).tolist()),
+    '0.5:0.95': tuple(np.round(np.arange(0.5, 0.975, 0.05), 4).tolist()),
+}
+PROTOCOLS = ('legacy', 'activitynet')
+
+
+def interpolated_ap(precision: np.ndarray, recall: np.ndarray) -> float:
+    """All-point interpolated AP (VOC / ActivityNet ``interpolated_prec_rec``).
+
+    Args:
+        precision, recall (ndarray): (N,) cumulative precision and recall by descending score.
+
+    Returns:
+        float: Σ Δrecall · (monotone non-increasing precision envelope).
+    """
+    mprec = np.concatenate([[0.0], np.asarray(precision, np.float64), [0.0]])
+    mrec = np.concatenate([[0.0], np.asarray(recall, np.float64), [1.0]])
+    mprec = np.maximum.accumulate(mprec[::-1])[::-1]
+    idx = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
+    return float(np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx]))
+
+
+def segment_iou(seg: np.ndarray, segs: np.ndarray) -> np.ndarray:
+    """IoU of one segment (2,) with (N, 2) segments; lengths below 0 count as 0, empty union gives 0."""
+    inter = np.clip(np.minimum(seg[1], segs[:, 1]) - np.maximum(seg[0], segs[:, 0]), 0, None)
+    union = max(seg[1] - seg[0], 0) + np.clip(segs[:, 1] - segs[:, 0], 0, None) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def to_snippets(segments: np.ndarray, rate: float = SNIPPET_RATE) -> np.ndarray:
+    """Seconds → snippet indices as the legacy code: round(seconds · rate) (round half to even)."""
+    return np.round(np.asarray(segments, np.float64).reshape(-1, 2) * rate)
+
+
+def _match_class(p_vid, p_seg, p_score, g_vid, g_seg, thresholds, protocol):
+    """TP flags (K, M) of one class's predictions sorted by descending score, and that order."""
+    order = np.argsort(-p_score, kind='stable')
+    thr = np.asarray(thresholds, np.float64)[:, None]
+    tp = np.zeros((len(thr), len(order)), dtype=bool)
+    by_video: Dict = {}
+    for j, v in enumerate(g_vid):
+        by_video.setdefault(v, []).append(j)
+    locked = np.zeros((len(thr), len(g_vid)), dtype=bool)
+    for rank, i in enumerate(order):
+        cand = by_video.get(p_vid[i])
+        if not cand:
+            continue
+        cand = np.asarray(cand)
+        iou = segment_iou(p_seg[i], g_seg[cand])
+        ok = (iou[None, :] >= thr) & ~locked[:, cand]  # (K, G_v)
+        if protocol == 'legacy':
+            pick = ok.argmax(axis=1)  # first fit in stored order
+        else:
+            pick = np.where(ok, iou[None, :], -1.0).argmax(axis=1)  # best tIoU, ties → first
+        hit = ok[np.arange(len(thr)), pick]
+        tp[hit, rank] = True
+        locked[np.flatnonzero(hit), cand[pick[hit]]] = True
+    return tp
+
+
+def _ambiguous_mask(vid, seg, ambiguous, protocol, rate):
+    """True for predictions overlapping (intersection > 0) an ambiguous segment of their video."""
+    drop = np.zeros(len(vid), dtype=bool)
+    for v, amb in ambiguous.items():
+        idx = np.flatnonzero(vid == v)
+        amb = np.asarray(amb, np.float64).reshape(-1, 2)
+        if idx.size == 0 or amb.size == 0:
+            continue
+        amb = to_snippets(amb, rate) if protocol == 'legacy' else amb
+        inter = np.minimum(seg[idx, None, 1], amb[None, :, 1]) - np.maximum(seg[idx, None, 0], amb[None, :, 0])
+        drop[idx] = (inter > 0).any(axis=1)
+    return drop
+
+
+def _flatten(table: Mapping, with_scores: bool):
+    vids, segs, labels, scores = [], [], [], []
+    for v, item in table.items():
+        seg = np.asarray(item.get('segments', []), np.float64).reshape(-1, 2)
+        lab = list(np.asarray(item.get('labels', [])).reshape(-1).tolist())
+        if len(lab) != len(seg):
+            raise ValueError(f'video {v!r}: {len(seg)} segments but {len(lab)} labels')
+        sc = np.asarray(item.get('scores', np.zeros(len(seg))), np.float64).reshape(-1)
+        if with_scores and len(sc) != len(seg):
+            raise ValueError(f'video {v!r}: {len(seg)} segments but {len(sc)} scores')
+        vids += [v] * len(seg)
+        segs.append(seg)
+        labels += lab
+        scores.append(sc)
+    seg = np.concatenate(segs) if segs else np.zeros((0, 2))
+    vid = np.empty(len(vids), dtype=object)
+    vid[:] = vids
+    return vid, seg, np.asarray(labels, dtype=object), (np.concatenate(scores) if scores else np.zeros(0))
+
+
+def evaluate_detection(gt: Mapping, preds: Mapping, iou_thresholds: Sequence[float] = IOU_SETS['0.1:0.7'],
+                       protocol: str = 'activitynet', ambiguous: Optional[Mapping] = None,
+                       classes: Optional[Sequence] = None, snippet_rate: float = SNIPPET_RATE,
+                       zero_later_classes_bug: bool = False) -> dict:
+    """Per-class AP and mAP at several IoU thresholds.
+
+    Args:
+        gt (Mapping): ground truth per video (see the module docstring); a video with no segments
+            still counts as evaluated (``activitynet``: its predictions are FP).
+        preds (Mapping): predictions per video.
+        iou_thresholds (sequence): IoU thresholds.
+        protocol (str): 'legacy' or 'activitynet'.
+        ambiguous (Mapping, optional): ambiguous segments per video (seconds); predictions of any class
+            that overlap one are removed before matching. None: no filtering.
+        classes (sequence, optional): evaluation order of the class labels (matters only for the
+            legacy bug); default sorted labels with GT. Classes without GT are skipped.
+        snippet_rate (float): snippets per second for ``legacy`` (25/16).
+        zero_later_classes_bug (bool): legacy only; reproduce the official num_c bug.
+
+    Returns:
+        dict: ``classes`` (list), ``ap`` (K, C) in [0, 1], ``mAP`` (K,) in percent, ``iou_thresholds``,
+        ``num_gt``, ``num_pred`` (after filtering).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+    g_vid, g_seg, g_lab, _ = _flatten(gt, False)
+    p_vid, p_seg, p_lab, p_score = _flatten(preds, True)
+    if protocol == 'legacy':
+        g_seg, p_seg = to_snippets(g_seg, snippet_rate), to_snippets(p_seg, snippet_rate)
+        keep = np.isin(p_vid, np.unique(g_vid)) if len(g_vid) else np.zeros(len(p_vid), bool)
+        p_vid, p_seg, p_lab, p_score = p_vid[keep], p_seg[keep], p_lab[keep], p_score[keep]
+    if ambiguous:
+        keep = ~_ambiguous_mask(p_vid, p_seg, ambiguous, protocol, snippet_rate)
+        p_vid, p_seg, p_lab, p_score = p_vid[keep], p_seg[keep], p_lab[keep], p_score[keep]
+    with_gt = set(g_lab.tolist())
+    order = list(classes) if classes is not None else sorted(with_gt)
+    order = [c for c in order if c in with_gt]
+    ap = np.zeros((len(iou_thresholds), len(order)))
+    dead = False
+    for ci, c in enumerate(order):
+        pm, gm = p_lab == c, g_lab == c
+        if not pm.any():
+            dead = dead or (zero_later_classes_bug and protocol == 'legacy')
+            continue
+        if dead:
+            continue
+        tp = _match_class(p_vid[pm], p_seg[pm], p_score[pm], g_vid[gm], g_seg[gm], iou_thresholds, protocol)
+        tp_c = np.cumsum(tp, axis=1)
+        fp_c = np.cumsum(~tp, axis=1)
+        for k in range(len(iou_thresholds)):
+            if tp_c[k, -1] > 0:
+                ap[k, ci] = interpolated_ap(tp_c[k] / (tp_c[k] + fp_c[k]), tp_c[k] / gm.sum())
+    mAP = 100 * ap.mean(axis=1) if order else np.zeros(len(iou_thresholds))
+    return dict(classes=order, ap=ap, mAP=mAP, iou_thresholds=list(iou_thresholds), num_gt=len(g_vid),
+                num_pred=len(p_vid))
+
+
+def summarize(result: dict, average_sets: Optional[Mapping[str, Sequence[float]]] = None) -> Dict[str, float]:
+    """Flat dict ``{'mAP@0.10': ..., 'avg': ..., 'avg@0.1:0.5': ...}`` (percent) of an evaluation.
+
+    ``avg`` is the mean over all evaluated thresholds; each ``avg@NAME`` the mean over the thresholds of
+    ``average_sets[NAME]`` (default: the sets of :data:`IOU_SETS` that were all evaluated).
+    """
+    ious = [round(float(t), 4) for t in result['iou_thresholds']]
+    out = {f'mAP@{t:.2f}': float(m) for t, m in zip(ious, result['mAP'])}
+    out['avg'] = float(np.mean(result['mAP'])) if ious else 0.0
+    for name, ts in (average_sets or IOU_SETS).items():
+        ts = [round(float(t), 4) for t in ts]
+        if ts and all(t in ious for t in ts):
+            out[f'avg@{name}'] = float(np.mean([result['mAP'][ious.index(t)] for t in ts]))
+    return out
