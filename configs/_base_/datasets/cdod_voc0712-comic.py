@@ -1,78 +1,11 @@
-# VOC2007+2012 trainval restricted to the 6 Comic2k classes (other classes and difficult objects dropped, images
-# left empty removed, as the official cdod_voc loader) -> Comic2k (image-level labels from the XML names,
-# difficult dropped): target train `train` (1000), test `test` (1000). For the noisy *_extra benchmarks the configs
-# add the `extra` split (image-level labels only, dummy 1x1 boxes in the XML: read as labels, never as boxes).
-# Batches: 2 source + 2 target per GPU. Evaluation: VOC07 11-point AP@0.5 and area AP@0.5; test adds CorLoc.
-data_root = 'data/'
-classes = ('bicycle', 'bird', 'car', 'cat', 'dog', 'person')
-metainfo = dict(classes=classes)
-train_scales = [(1333, s) for s in range(480, 801, 32)]  # short side 480:32:800, long side <= 1333
-test_scale = (1333, 800)
+# VOC2007+2012 trainval restricted to the 6 Comic2k classes -> Comic2k: the same classes, pipelines, splits
+# (train 1000 / test 1000), batches and evaluation as Watercolor2k; only the target folder differs.
+_base_ = './cdod_voc0712-watercolor.py'
 
-source_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.RandomChoiceResize', scales=train_scales, keep_ratio=True),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='mmdet.PackDetInputs'),
-]
-target_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmdet.RandomChoiceResize', scales=train_scales, keep_ratio=True),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='PackDetInputsWithImageLabels'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmdet.Resize', scale=test_scale, keep_ratio=True),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-
-source_train = dict(
-    type='ConcatDataset',
-    datasets=[
-        dict(type='CrossDomainVOCDataset', difficult='drop', unknown_classes='ignore',
-             data_root=data_root + year + '/', ann_file='ImageSets/Main/trainval.txt',
-             data_prefix=dict(sub_data_root=''), metainfo=metainfo,
-             filter_cfg=dict(filter_empty_gt=True), pipeline=source_pipeline) for year in ('VOC2007', 'VOC2012')
-    ])
-target_train = dict(
-    type='WslImageLabelDataset',
-    # labels = the distinct non-difficult <name>s; or label_source='file' with lines '<id> <class> ...'
-    label_source='xml',
-    data_root=data_root + 'comic/',
-    ann_file='ImageSets/Main/train.txt',
-    metainfo=metainfo,
-    filter_cfg=dict(filter_empty_gt=True),
-    pipeline=target_pipeline)
-# Target images WITH boxes (oracle training): empty images filtered, difficult dropped.
-target_train_boxes = dict(
-    type='CrossDomainVOCDataset', difficult='drop', data_root=data_root + 'comic/',
-    ann_file='ImageSets/Main/train.txt', data_prefix=dict(sub_data_root=''), metainfo=metainfo,
-    filter_cfg=dict(filter_empty_gt=True), pipeline=source_pipeline)
-target_test = dict(
-    type='CrossDomainVOCDataset', difficult='ignore', data_root=data_root + 'comic/',
-    ann_file='ImageSets/Main/test.txt', data_prefix=dict(sub_data_root=''), metainfo=metainfo,
-    test_mode=True, pipeline=test_pipeline)
-
-train_dataloader = dict(
-    batch_size=4,  # per GPU: 2 source + 2 target
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DomainPairedSampler', batch_size=4, source_ratio=[1, 1], group_by_aspect_ratio=True),
-    dataset=dict(type='DomainPairedDataset', source=source_train, target=target_train))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=target_test)
-test_dataloader = val_dataloader
-
-val_evaluator = [
-    dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=0.5, eval_mode='11points'),  # the paper's AP50 (VOC07)
-    dict(type='mmdet.VOCMetric', metric='mAP', iou_thrs=0.5, eval_mode='area', prefix='pascal_voc_area'),
-]
-test_evaluator = val_evaluator + [dict(type='CorLocMetric', iou_thr=0.5)]
+target_root = 'data/comic/'
+target_train = dict(data_root=target_root)
+target_train_boxes = dict(data_root=target_root)
+target_test = dict(data_root=target_root)
+train_dataloader = dict(dataset=dict(target=dict(data_root=target_root)))
+val_dataloader = dict(dataset=dict(data_root=target_root))
+test_dataloader = dict(dataset=dict(data_root=target_root))
