@@ -49,7 +49,7 @@ SCOPE = 'wsl'
 # their modules here as they grow (each must import without optional dependencies).
 _TASKS = ('detection', 'temporal', 'segmentation', 'localization')
 # Method packages that register modules of every kind in one place (imported for any of these nodes).
-_METHOD_PACKAGES = ('localization.nefes', )
+_METHOD_PACKAGES = ('localization.nefes', 'segmentation.bbam')
 
 
 def _locs(*shared: str, task_part: str = '') -> list:
