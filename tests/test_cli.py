@@ -32,7 +32,8 @@ def test_data_shapes_writes_voc_and_prints_json(tmp_path):
     assert p.returncode == 0, p.stderr
     info = json.loads(p.stdout.strip().splitlines()[-1])
     assert info['classes'] == ['circle', 'square', 'triangle', 'star']
-    for dom in ('source', 'target'):
+    assert info['domains'] == ['source', 'target', 'target_mild']
+    for dom in ('source', 'target', 'target_mild'):
         ids = open(osp.join(out, dom, 'ImageSets', 'Main', 'train.txt')).read().split()
         assert len(ids) == 3
         assert all(osp.isfile(osp.join(out, dom, 'Annotations', f'{i}.xml')) for i in ids)

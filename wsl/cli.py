@@ -41,7 +41,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if args.name == 'shapes':
         from wsl.datasets.synthetic.shapes import make_shapes_dataset
         manifest = make_shapes_dataset(args.out, num_train=args.num_train, num_test=args.num_test, seed=args.seed,
-                                       overwrite=args.overwrite)
+                                       domains=args.domains, overwrite=args.overwrite)
         print(json.dumps({k: v for k, v in manifest.items() if isinstance(v, (str, int, float, list, dict))}))
         return 0
     print(f"wsl data: unknown generator '{args.name}'", file=sys.stderr)
@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--num-train', type=int, default=200)
     p.add_argument('--num-test', type=int, default=100)
+    p.add_argument('--domains', nargs='+', default=['source', 'target', 'target_mild'],
+                   choices=['source', 'target', 'target_mild'],
+                   help='domains to write (default all three; the H2FA shapes configs train on target_mild)')
     p.add_argument('--overwrite', action='store_true', help='replace a dataset made with other parameters')
     p.set_defaults(func=_cmd_data)
     return parser

@@ -246,6 +246,33 @@ def test_domains_differ_and_source_hues_are_class_typical(data):
     assert bg['source'].min() > 190 and bg['target'].mean() < bg['source'].mean() - 50
 
 
+def test_mild_target_is_added_beside_and_sits_between_the_domains(data, tmp_path):
+    root, _ = data
+    other = str(tmp_path / 'three')
+    first = make_shapes_dataset(other, **ARGS)
+    before = _hashes(other)
+    three = make_shapes_dataset(other, **ARGS, domains=('source', 'target', 'target_mild'))
+    after = _hashes(other)
+    # Adding the mild domain leaves the other two byte-identical (and equal to a fresh two-domain dataset).
+    assert {k: v for k, v in after.items() if not k.startswith('target_mild') and k != 'shapes_meta.json'} == \
+        {k: v for k, v in before.items() if k != 'shapes_meta.json'}
+    assert three['fingerprints']['source'] == first['fingerprints']['source']
+    assert three['domains'] == ['source', 'target', 'target_mild']
+    mild, src, tgt = osp.join(other, 'target_mild'), osp.join(root, 'source'), osp.join(root, 'target')
+    for iid in _all_ids(mild):  # boxes are the tight boxes of the visible masks, as in the other domains
+        gt = load_voc_instances(mild, iid)
+        for mask, box in zip(gt['masks'], gt['boxes']):
+            ys, xs = np.nonzero(mask)
+            assert box.tolist() == [xs.min(), ys.min(), xs.max(), ys.max()]  # 0-based inclusive
+    # Colour carries no class information: few objects keep their class's source hue (random hue: ~11 %).
+    hues = _object_hues(mild)
+    assert len(hues) >= 10
+    assert np.mean([_hue_dist(h, SOURCE_HUES[c]) < 20 for c, h in hues]) < 0.4
+    # Texture and noise: more high-frequency energy than the source, less than the strong target.
+    e_src, e_mild, e_tgt = _laplacian_energy(src), _laplacian_energy(mild), _laplacian_energy(tgt)
+    assert e_src.mean() < e_mild.mean() < e_tgt.mean()
+
+
 # ----------------------------------------------------------------------------- caching and arguments
 def test_second_call_reuses_and_other_params_raise(tmp_path):
     root = str(tmp_path / 'ds')

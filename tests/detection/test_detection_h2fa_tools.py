@@ -1,5 +1,6 @@
 """H2FA R-CNN through tools/train.py (2 iterations, domain-paired loader) and tools/test.py (mAP + CorLoc)."""
 import math
+import subprocess
 import os.path as osp
 
 from wsl.testing import REPO, last_json, run_tool
@@ -42,3 +43,22 @@ def test_h2fa_train_two_iterations_then_test_with_corloc(shapes_root, tool_env, 
     assert {'pascal_voc/mAP', 'corloc/mCorLoc', 'corloc/CorLoc_circle', 'corloc/CorLoc_star'} <= set(res)
     assert math.isnan(res['corloc/mCorLoc']) or 0.0 <= res['corloc/mCorLoc'] <= 1.0
     assert 'positives' in p.stdout + p.stderr  # the per-class CorLoc table
+    # Figure B.2 heat maps of two target images with the trained checkpoint.
+    imgs = [osp.join(shapes_root, 'target', 'JPEGImages', f'00000{i}.jpg') for i in (0, 1)]
+    out_dir = tmp_path / 'heat'
+    p = run_tool([python_exe, 'tools/h2fa_heatmaps.py', CONFIG, osp.join(wd, 'iter_2.pth'), *imgs, '--out-dir',
+                  str(out_dir), '--class', 'star'], tool_env)
+    res = last_json(p.stdout)
+    assert list(res) == imgs
+    for img in imgs:
+        r = res[img]
+        assert r['class_name'] == 'star' and r['num_proposals'] > 0
+        assert set(r['image_scores']) == {'circle', 'square', 'triangle', 'star'}
+        assert all(0.0 < v < 1.0 for v in r['image_scores'].values())
+        from PIL import Image
+        with Image.open(r['figure']) as im:
+            assert im.size[0] > 3 * im.size[1]  # four panels in a row
+    p = subprocess.run([python_exe, 'tools/h2fa_heatmaps.py', CONFIG, osp.join(wd, 'iter_2.pth'), imgs[0],
+                        '--out-dir', str(out_dir), '--class', 'hexagon'], env=tool_env, cwd=REPO,
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "class 'hexagon' is not one of the model classes" in p.stderr

@@ -1,3 +1,3 @@
-from .inference import inference, init_model
+from .inference import inference, init_model, prepare_batch
 
-__all__ = ['inference', 'init_model']
+__all__ = ['inference', 'init_model', 'prepare_batch']

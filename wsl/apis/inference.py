@@ -66,6 +66,25 @@ def _test_pipeline(cfg: Config, from_array: bool) -> Compose:
     return Compose(pipeline)
 
 
+def prepare_batch(model: torch.nn.Module, inputs: Union[str, np.ndarray, Sequence[Union[str, np.ndarray]]]) -> dict:
+    """Run image paths or arrays (H, W, 3) BGR uint8 through the config's test pipeline into one batch.
+
+    Returns:
+        dict: ``inputs`` (list of (3, H, W) uint8 tensors) and ``data_samples`` (list), ready for
+        ``model.test_step`` or ``model.data_preprocessor``.
+    """
+    items: List = [inputs] if isinstance(inputs, (str, np.ndarray)) else list(inputs)
+    for x in items:
+        if isinstance(x, str) and not osp.isfile(x):
+            raise FileNotFoundError(f"image '{x}' not found.")
+    cfg = model.cfg
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'wsl')):
+        pipeline = _test_pipeline(cfg, from_array=bool(items) and isinstance(items[0], np.ndarray))
+        datas = [pipeline(dict(img=x, img_id=0) if isinstance(x, np.ndarray) else dict(img_path=x, img_id=0))
+                 for x in items]
+    return dict(inputs=[d['inputs'] for d in datas], data_samples=[d['data_samples'] for d in datas])
+
+
 def inference(model: torch.nn.Module, inputs: Union[str, np.ndarray, Sequence[Union[str, np.ndarray]]]) -> Any:
     """Run an image model on image paths or arrays (H, W, 3) BGR uint8 through the config's test pipeline.
 
@@ -76,17 +95,9 @@ def inference(model: torch.nn.Module, inputs: Union[str, np.ndarray, Sequence[Un
     items: List = [inputs] if single else list(inputs)
     if not items:
         return []
-    cfg = model.cfg
+    results = []
     for x in items:
-        if isinstance(x, str) and not osp.isfile(x):
-            raise FileNotFoundError(f"image '{x}' not found.")
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'wsl')):
-        pipeline = _test_pipeline(cfg, from_array=isinstance(items[0], np.ndarray))
-        results = []
-        for x in items:
-            data = dict(img=x, img_id=0) if isinstance(x, np.ndarray) else dict(img_path=x, img_id=0)
-            data = pipeline(data)
-            batch = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
-            with torch.no_grad():
-                results.append(model.test_step(batch)[0])
+        batch = prepare_batch(model, x)
+        with torch.no_grad():
+            results.append(model.test_step(batch)[0])
     return results[0] if single else results

@@ -1,17 +1,22 @@
 """Pieces every synthetic benchmark needs: data on disk, a config trained in-process, its metrics."""
 import os.path as osp
 import time
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
 from wsl.utils import find_config, register_all_modules
 
 
-def shapes_data(root: str, seed: int = 0, num_train: int = 200, num_test: int = 100) -> str:
-    """Generate (once) the two-domain shapes dataset under ``root`` and return ``root``."""
+def shapes_data(root: str, seed: int = 0, num_train: int = 200, num_test: int = 100,
+                domains: Sequence[str] = ('source', 'target')) -> str:
+    """Generate (once) the shapes dataset's ``domains`` under ``root`` and return ``root``.
+
+    Domains already there with the same parameters are kept, so benchmarks asking for different domains
+    can share one ``root`` (one at a time).
+    """
     from wsl.datasets.synthetic.shapes import make_shapes_dataset
-    make_shapes_dataset(root, num_train=num_train, num_test=num_test, seed=seed)
+    make_shapes_dataset(root, num_train=num_train, num_test=num_test, seed=seed, domains=domains)
     return root
 
 

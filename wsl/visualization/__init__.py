@@ -1,4 +1,5 @@
 from .curves import plot_curves, read_scalars
 from .detections import draw_detection_grid
+from .heatmaps import accumulate_box_scores, draw_score_heatmaps
 
-__all__ = ['draw_detection_grid', 'plot_curves', 'read_scalars']
+__all__ = ['accumulate_box_scores', 'draw_detection_grid', 'draw_score_heatmaps', 'plot_curves', 'read_scalars']

@@ -18,6 +18,11 @@ partly hidden by a later one; ``<truncated>`` is always 0 and ``<difficult>`` al
   and are kept at least 0.25 luma away from the background under them; then a Gaussian blur
   (sigma 0.5..1 px), lower contrast (x0.6..0.85), a brightness shift, a colour cast and stronger
   sensor noise (sigma 6..12 grey levels). Shapes stay recognisable; colour becomes misleading.
+* TARGET_MILD (``domains=(..., 'target_mild')``, folder ``target_mild/``): the same kinds of change, weaker
+  (:data:`~.shapes_render.MILD_TARGET`): a lower-contrast textured background, a random hue for every object
+  (colour carries no class information instead of the wrong one), a faint fill texture (5..15 %), blur
+  sigma 0.3..0.6 px, contrast x0.8..0.95 and noise sigma 3..6. A source-only detector transfers partly,
+  so a domain-adaptation method has room to show a gain in a short CPU run.
 
 Files under ``out_dir/<domain>/`` (VOC 2012 layout): ``JPEGImages/<id>.jpg`` (quality
 :data:`JPEG_QUALITY`, 4:4:4), ``Annotations/<id>.xml`` (boxes in VOC's 1-based inclusive pixel
@@ -51,7 +56,7 @@ GENERATOR_VERSION = 2  # bump whenever the output changes: older cached datasets
 JPEG_QUALITY = 92
 TEST_ID_OFFSET = 100000
 META_FILE = 'shapes_meta.json'
-_DOMAIN_KEYS = {'source': 0, 'target': 1}
+_DOMAIN_KEYS = {'source': 0, 'target': 1, 'target_mild': 2}
 _SPLIT_KEYS = {'train': 0, 'test': 1}
 
 __all__ = ['SHAPES_CLASSES', 'make_shapes_dataset', 'load_voc_instances', 'voc_palette', 'image_id']
@@ -239,7 +244,8 @@ def make_shapes_dataset(out_dir: str, num_train: int = 200, num_test: int = 100,
         image_size (int): side of the square images in pixels.
         max_objects (int): each image holds 1..max_objects objects (fewer if they cannot be placed).
         seed (int): base seed.
-        domains (Sequence[str]): any of 'source', 'target'.
+        domains (Sequence[str]): any of 'source', 'target', 'target_mild' (a milder shift, see the module
+            docstring); the default leaves 'target_mild' out.
         overwrite (bool): replace an existing dataset made with other parameters.
 
     Returns:

@@ -31,6 +31,13 @@ SOURCE_HUES = {'circle': 0.0, 'square': 215.0, 'triangle': 120.0, 'star': 45.0}
 # leans on colour is actively misled; only the shape keeps its meaning.
 TARGET_HUES = {'circle': 120.0, 'square': 45.0, 'triangle': 0.0, 'star': 215.0}
 
+# The milder target domain ('target_mild'): the same kinds of changes as 'target' (textured background and
+# fill, blur, lower contrast, colour cast, more noise) but weaker, and the object hue is drawn at random for
+# every object (uninformative) instead of being swapped between classes (misleading).
+MILD_TARGET = dict(bg_saturation=(0.1, 0.35), bg_value=(0.55, 0.85), bg_value_step=(0.06, 0.14),
+                   fill_gain=(0.05, 0.15), min_luma_gap=0.2, blur_sigma=(0.3, 0.6), contrast=(0.8, 0.95),
+                   brightness=(-0.05, 0.05), cast=(0.95, 1.05), noise=(3.0, 6.0))
+
 
 @dataclass(frozen=True)
 class ShapeSpec:
@@ -232,13 +239,35 @@ def _target_background(rng: np.random.Generator, size: int) -> np.ndarray:
     return c1 * (1 - w) + c2 * w
 
 
+def _mild_background(rng: np.random.Generator, size: int) -> np.ndarray:
+    m = MILD_TARGET
+    hue, val = rng.uniform(0, 360), rng.uniform(*m['bg_value'])
+    c1 = _hsv(hue, rng.uniform(*m['bg_saturation']), val)
+    c2 = _hsv(hue + rng.uniform(-60, 60), rng.uniform(*m['bg_saturation']),
+              float(np.clip(val + rng.choice([-1, 1]) * rng.uniform(*m['bg_value_step']), 0.05, 0.95)))
+    kind = ('stripes', 'checker', 'blotch')[int(rng.integers(3))]
+    period = rng.uniform(6, 16) if kind != 'blotch' else rng.uniform(10, 24)
+    w = _pattern(rng, kind, *_grid(0, size, 0, size), period, rng.uniform(0, math.pi))[..., None]
+    return c1 * (1 - w) + c2 * w
+
+
 def _object_fill(rng: np.random.Generator, domain: str, spec: ShapeSpec, xs: np.ndarray, ys: np.ndarray,
                  bg_luma: float) -> np.ndarray:
     """The object's colour (3,) for 'source' or its textured colour (h, w, 3) at pixel centres xs, ys for
-    'target'."""
+    the target styles."""
     name = SHAPES_CLASSES[spec.label]
     if domain == 'source':
         return _hsv(SOURCE_HUES[name] + rng.uniform(-12, 12), rng.uniform(0.6, 0.9), rng.uniform(0.5, 0.8))
+    if domain == 'target_mild':
+        m = MILD_TARGET
+        hue, sat = rng.uniform(0, 360), rng.uniform(0.45, 0.85)
+        colour = _hsv(hue, sat, rng.uniform(0.3, 0.9))
+        if abs(float(_luma(colour)) - bg_luma) < m['min_luma_gap']:
+            colour = _hsv(hue, sat, 0.9 if bg_luma < 0.5 else 0.25)
+        kind = ('stripes', 'dots', 'blotch')[int(rng.integers(3))]
+        tex = _pattern(rng, kind, xs, ys, rng.uniform(3, 7), spec.angle + rng.uniform(0, math.pi))
+        gain = 1 + rng.uniform(*m['fill_gain']) * (2 * tex - 1)
+        return np.clip(colour[None, None, :] * gain[..., None], 0, 1)
     hue, sat = TARGET_HUES[name] + rng.uniform(-20, 20), rng.uniform(0.35, 0.85)
     colour = _hsv(hue, sat, rng.uniform(0.25, 0.95))
     if abs(float(_luma(colour)) - bg_luma) < 0.25:  # keep the shape visible against its background
@@ -256,8 +285,10 @@ def render_image(rng: np.random.Generator, domain: str, size: int, specs: List[S
         img = _source_background(rng, size)
     elif domain == 'target':
         img = _target_background(rng, size)
+    elif domain == 'target_mild':
+        img = _mild_background(rng, size)
     else:
-        raise ValueError(f"render_image: domain must be 'source' or 'target', got {domain!r}")
+        raise ValueError(f"render_image: domain must be 'source', 'target' or 'target_mild', got {domain!r}")
     img = img.astype(np.float32)
     for spec, cover in zip(specs, covers):
         x0, x1, y0, y1 = _window(spec, size, size)
@@ -266,6 +297,12 @@ def render_image(rng: np.random.Generator, domain: str, size: int, specs: List[S
         img[y0:y1, x0:x1] = win * (1 - alpha) + fill * alpha
     if domain == 'source':
         img = img + rng.normal(0, rng.uniform(1, 3) / 255, size=img.shape).astype(np.float32)
+    elif domain == 'target_mild':
+        m = MILD_TARGET
+        img = _gaussian_blur(img, rng.uniform(*m['blur_sigma']))
+        img = 0.5 + rng.uniform(*m['contrast']) * (img - 0.5) + rng.uniform(*m['brightness'])
+        img = img * rng.uniform(*m['cast'], size=3)
+        img = img + rng.normal(0, rng.uniform(*m['noise']) / 255, size=img.shape).astype(np.float32)
     else:
         img = _gaussian_blur(img, rng.uniform(0.5, 1.0))
         img = 0.5 + rng.uniform(0.6, 0.85) * (img - 0.5) + rng.uniform(-0.08, 0.08)

@@ -24,10 +24,11 @@ import torch
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox2roi
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from wsl.registry import MODELS
-from .iir import iir_bce_loss, iir_image_scores, sample_proposal_indices
+from .iir import iir_bce_loss, iir_image_scores, iir_proposal_weights, sample_proposal_indices
 
 DOMAINS = ('source', 'target')  # domain label 0 / 1
 ALIGNMENTS = ('A1', 'A2', 'A3', 'A4')
@@ -170,3 +171,36 @@ class H2FARCNN(TwoStageDetector):
             keep.append(i)
         loss = iir_bce_loss(torch.stack(scores), labels[keep], eps=self.iir_cfg['eps'])
         return self.iir_cfg['loss_weight'] * loss + connect
+
+    @torch.no_grad()
+    def proposal_scores(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample]) -> List[InstanceData]:
+        """Every test-time proposal with the three scores behind the supplement's Figure B.2.
+
+        Uses the RPN's test proposal config (all kept proposals, no sampling).
+
+        Args:
+            batch_inputs (Tensor): (B, 3, H, W) preprocessed images.
+            batch_data_samples (list[DetDataSample]): their samples (``img_shape`` is read).
+
+        Returns:
+            list[InstanceData]: per image ``bboxes`` (N, 4) (x1, y1, x2, y2) in input pixels, ``objectness``
+            (N,) sigmoid RPN scores, ``cls_probs`` (N, C) softmax over the foreground classes (background
+            dropped, as in IIR) and ``aggregated`` (N, C) = P · W, each proposal's share of the image score
+            p (its column sums are the IIR image scores).
+        """
+        x = self.extract_feat(batch_inputs)
+        metas = [s.metainfo for s in batch_data_samples]
+        proposals = self.rpn_head.predict_with_logits(x, metas, self.test_cfg.rpn)
+        counts = [len(p) for p in proposals]
+        cls_score = self.roi_head._bbox_forward(x, bbox2roi([p.bboxes for p in proposals]))['cls_score'] \
+            if sum(counts) else x[0].new_zeros((0, self.num_classes + 1))
+        out = []
+        for p, cls_i in zip(proposals, cls_score.split(counts)):
+            res = InstanceData(bboxes=p.bboxes, objectness=p.obj_logits.sigmoid())
+            if len(p):
+                probs, weights = iir_proposal_weights(cls_i[:, :self.num_classes], p.obj_logits)
+            else:
+                probs = weights = cls_i.new_zeros((0, self.num_classes))
+            res.cls_probs, res.aggregated = probs, probs * weights
+            out.append(res)
+        return out

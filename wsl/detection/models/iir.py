@@ -12,20 +12,22 @@ For one target image with N sampled proposals and C foreground classes:
 
 Gradients reach the detection head through P (alignment A4) and the RPN objectness through Ō (A3).
 """
+from typing import Tuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 
-def iir_image_scores(cls_logits: Tensor, obj_logits: Tensor) -> Tensor:
-    """Aggregate proposal scores to image-level class scores (Eqn 2).
+def iir_proposal_weights(cls_logits: Tensor, obj_logits: Tensor) -> Tuple[Tensor, Tensor]:
+    """The two factors of Eqn 2 per proposal: class probabilities P and proposal weights W.
 
     Args:
         cls_logits (Tensor): (N, C) foreground class logits of N proposals (background column already removed).
         obj_logits (Tensor): (N,) raw RPN objectness logits of the same proposals.
 
     Returns:
-        Tensor: (C,) image-level scores p, each in (0, 1).
+        tuple[Tensor, Tensor]: ``P`` (N, C), rows sum to 1; ``W`` (N, C), columns sum to 1.
     """
     if cls_logits.dim() != 2 or obj_logits.shape != cls_logits.shape[:1]:
         raise ValueError(f'iir_image_scores: expected cls_logits (N, C) and obj_logits (N,), got '
@@ -35,7 +37,20 @@ def iir_image_scores(cls_logits: Tensor, obj_logits: Tensor) -> Tensor:
     probs = cls_logits.softmax(dim=1)
     assigned = cls_logits.argmax(dim=1, keepdim=True)
     class_obj = torch.zeros_like(probs).scatter(1, assigned, obj_logits.to(probs.dtype).unsqueeze(1))
-    weights = class_obj.softmax(dim=0)
+    return probs, class_obj.softmax(dim=0)
+
+
+def iir_image_scores(cls_logits: Tensor, obj_logits: Tensor) -> Tensor:
+    """Aggregate proposal scores to image-level class scores (Eqn 2): ``p_j = Σ_i P_ij · W_ij``.
+
+    Args:
+        cls_logits (Tensor): (N, C) foreground class logits of N proposals (background column already removed).
+        obj_logits (Tensor): (N,) raw RPN objectness logits of the same proposals.
+
+    Returns:
+        Tensor: (C,) image-level scores p, each in (0, 1).
+    """
+    probs, weights = iir_proposal_weights(cls_logits, obj_logits)
     return (probs * weights).sum(dim=0)
 
 
