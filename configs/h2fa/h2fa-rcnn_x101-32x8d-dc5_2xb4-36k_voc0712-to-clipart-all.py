@@ -8,4 +8,5 @@ model = dict(
         groups=32,
         base_width=8,
         style='pytorch',
-        init_cfg=dict(checkpoint='open-mmlab://detectron2/resnext101_32x8d')))
+        # local file, no download: the open-mmlab://detectron2/resnext101_32x8d weights
+        init_cfg=dict(checkpoint='data/pretrained/resnext101_32x8d-1516f1aa.pth')))

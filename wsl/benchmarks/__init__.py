@@ -14,6 +14,7 @@ _BENCHMARKS: Dict[str, Callable[..., dict]] = {}
 BENCHMARK_MODULES = (
     'wsl.benchmarks.faster_rcnn_source_only',
     'wsl.benchmarks.h2fa',
+    'wsl.benchmarks.h2fa_speed',
     'wsl.localization.r2d2.benchmark',
     'wsl.benchmarks.nefes',
 )

@@ -16,7 +16,8 @@ model = dict(
             style='caffe',
             norm_cfg=norm_cfg,
             norm_eval=True,
-            init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://detectron2/resnet101_caffe')),
+            # local file, no download: the open-mmlab://detectron2/resnet101_caffe weights
+            init_cfg=dict(type='Pretrained', checkpoint='data/pretrained/resnet101_msra-6cc46731.pth')),
         bbox_roi_extractor=dict(roi_layer=dict(output_size=14), out_channels=1024),
         bbox_head=dict(_delete_=True,
                        type='BBoxHead',

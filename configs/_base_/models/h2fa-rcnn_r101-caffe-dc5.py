@@ -24,7 +24,8 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=True,
         style='caffe',
-        init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://detectron2/resnet101_caffe')),
+        # local file, no download: the open-mmlab://detectron2/resnet101_caffe weights
+        init_cfg=dict(type='Pretrained', checkpoint='data/pretrained/resnet101_msra-6cc46731.pth')),
     feat_index=-1,
     local_feat_index=0,
     rpn_head=dict(
