@@ -29,7 +29,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             ``wsl-<time>`` if another scope is current), as MMDetection's function does.
     """
     import mmdet.utils
+    import mmseg.utils
     mmdet.utils.register_all_modules(init_default_scope=False)
+    mmseg.utils.register_all_modules(init_default_scope=False)  # DeepLab etc. for BBAM's semantic training
     for name in _registering_modules():
         importlib.import_module(name)
     register_safe_checkpoint_loader()
