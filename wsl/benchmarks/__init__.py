@@ -16,6 +16,7 @@ BENCHMARK_MODULES = (
     'wsl.benchmarks.h2fa',
     'wsl.benchmarks.h2fa_speed',
     'wsl.localization.r2d2.benchmark',
+    'wsl.localization.r2d2.localization_benchmark',
     'wsl.benchmarks.nefes',
 )
 
