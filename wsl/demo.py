@@ -93,6 +93,15 @@ def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: 
 register_section('detection')(_detection_section)
 
 
+def _r2d2_section(out_dir: str, quick: bool) -> DemoSection:
+    """R2D2 features: MMA on warped held-out photos, the matches figure, localization on a generated scene."""
+    from wsl.localization.r2d2.demo import r2d2_section
+    return r2d2_section(out_dir, quick)
+
+
+register_section('r2d2')(_r2d2_section)
+
+
 def run_demo(out_dir: str = 'work_dirs/demo', quick: bool = False, sections: Optional[Sequence[str]] = None) -> dict:
     """Run the demo sections and write ``<out_dir>/report.md``; return ``{section: metrics}``."""
     names = list(sections) if sections else list(_SECTIONS)

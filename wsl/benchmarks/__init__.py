@@ -17,6 +17,7 @@ BENCHMARK_MODULES = (
     'wsl.benchmarks.h2fa_speed',
     'wsl.localization.r2d2.benchmark',
     'wsl.localization.r2d2.localization_benchmark',
+    'wsl.localization.r2d2.speed_benchmark',
     'wsl.benchmarks.nefes',
 )
 

@@ -13,10 +13,17 @@ from .convert import convert_official_state_dict, convert_r2d2_checkpoint, load_
 from .extract import R2D2_EXTRACT_DEFAULTS, extract_multiscale, normalize_rgb, pyramid_levels, r2d2_nms
 from .feature_files import extract_folder, list_images, load_features_npz, npz_feature_loader, save_features_npz
 from .feature_sources import h5_feature_loader, open_feature_loader
+from .flow_io import (flow_to_aflow, read_flo, read_flow, read_kitti_flow, read_mask, read_r2d2_flow_png, write_flo,
+                      write_kitti_flow, write_r2d2_flow_png)
+from .flow_pair_dataset import R2D2FlowPairDataset
+from .flow_pairs import choose_windows, flow_local_scale, flow_pair_crop
 from .homography import homography_aflow
 from .hpatches import HPATCHES_HIGH_RES, list_hpatches_pairs, read_homography
+from .hpatches_dataset import HPatchesPairDataset
+from .hpatches_metric import HPatchesMMAMetric
 from .matching import match_mutual_nn
-from .mma import MMA_THRESHOLDS, hpatches_mma, mutual_nn_match, pair_accuracy, project_homography
+from .mma import (MMA_THRESHOLDS, hpatches_mma, mutual_nn_match, pair_accuracy, project_homography, summarize_mma,
+                  top_k_features)
 from .model import R2D2, R2D2PairDataPreprocessor
 from .net import R2D2Head, R2D2Net, R2D2Trunk
 from .pair_dataset import R2D2SyntheticPairDataset
@@ -43,7 +50,10 @@ __all__ = [
     'write_intrinsics_list', 'write_pairs', 'write_poses', 'h5_feature_loader', 'open_feature_loader',
     'LOCALIZATION_DEFAULTS', 'estimate_query_pose', 'localize', 'localize_from_files', 'match_mutual_nn',
     'AACHEN_THRESHOLDS', 'SEED_PAPER_THRESHOLDS', 'accuracy_fractions', 'accuracy_report', 'pose_error',
-    'rootsift_features', 'SparseModel', 'build_tracks', 'triangulate_database', 'triangulate_tracks'
+    'rootsift_features', 'SparseModel', 'build_tracks', 'triangulate_database', 'triangulate_tracks',
+    'flow_to_aflow', 'read_flo', 'read_flow', 'read_kitti_flow', 'read_mask', 'read_r2d2_flow_png', 'write_flo',
+    'write_kitti_flow', 'write_r2d2_flow_png', 'R2D2FlowPairDataset', 'choose_windows', 'flow_local_scale',
+    'flow_pair_crop', 'HPatchesPairDataset', 'HPatchesMMAMetric', 'summarize_mma', 'top_k_features'
 ]
 
 # name -> submodule, for the pycolmap-based names (PEP 562 lazy attributes).

@@ -57,11 +57,35 @@ def pair_accuracy(kp1: np.ndarray, kp2: np.ndarray, matches: np.ndarray, H: np.n
     return np.array([(dist <= t).mean() for t in thresholds])
 
 
-def _top_k(feats: Dict[str, np.ndarray], top_k: Optional[int]) -> Dict[str, np.ndarray]:
+def top_k_features(feats: Dict[str, np.ndarray], top_k: Optional[int]) -> Dict[str, np.ndarray]:
+    """Keep the ``top_k`` best-scored keypoints (``keypoints``, ``descriptors``, ``scores``); all when None/0."""
     if not top_k or len(feats['scores']) <= top_k:
         return feats
-    ids = np.argsort(-feats['scores'], kind='stable')[:top_k]
+    ids = np.argsort(-np.asarray(feats['scores']), kind='stable')[:top_k]
     return {k: (v[ids] if k in ('keypoints', 'descriptors', 'scores') else v) for k, v in feats.items()}
+
+
+def summarize_mma(acc: Dict[str, List[np.ndarray]],
+                  thresholds: Sequence[float] = MMA_THRESHOLDS) -> Dict[str, object]:
+    """Mean of per-pair accuracies, overall and per split.
+
+    Args:
+        acc (dict): ``{'i': [...], 'v': [...]}`` lists of (T,) per-pair accuracies (illumination / viewpoint).
+
+    Returns:
+        dict: ``thresholds``, ``mma``/``mma_i``/``mma_v`` (lists per threshold; None for an empty split) and
+        ``num_pairs``/``num_pairs_i``/``num_pairs_v``.
+    """
+    every = list(acc.get('i', [])) + list(acc.get('v', []))
+    if not every:
+        raise ValueError('MMA: no pairs given')
+
+    def mean(a):
+        return np.mean(a, axis=0).tolist() if len(a) else None
+
+    return dict(thresholds=list(thresholds), mma=mean(every), mma_i=mean(acc.get('i', [])),
+                mma_v=mean(acc.get('v', [])), num_pairs=len(every), num_pairs_i=len(acc.get('i', [])),
+                num_pairs_v=len(acc.get('v', [])))
 
 
 def hpatches_mma(pairs: Iterable[dict], load_features: Callable[[str], Dict[str, np.ndarray]],
@@ -82,20 +106,14 @@ def hpatches_mma(pairs: Iterable[dict], load_features: Callable[[str], Dict[str,
     cache: Dict[str, Dict[str, np.ndarray]] = {}
     for p in pairs:
         if p['name1'] not in cache:  # image 1 is shared by the five pairs of a sequence
-            cache = {p['name1']: _top_k(load_features(p['name1']), top_k)}
-        f = [cache[p['name1']], _top_k(load_features(p['name2']), top_k)]
+            cache = {p['name1']: top_k_features(load_features(p['name1']), top_k)}
+        f = [cache[p['name1']], top_k_features(load_features(p['name2']), top_k)]
         matches = mutual_nn_match(torch.from_numpy(f[0]['descriptors']).float(),
                                   torch.from_numpy(f[1]['descriptors']).float()).numpy()
         acc[p['kind']].append(pair_accuracy(f[0]['keypoints'], f[1]['keypoints'], matches, p['H'], thresholds))
         n_matches.append(len(matches))
         n_feats += [len(f[0]['keypoints']), len(f[1]['keypoints'])]
-    every = acc['i'] + acc['v']
-    if not every:
+    if not n_matches:
         raise ValueError('hpatches_mma: no pairs given')
-
-    def mean(a):
-        return np.mean(a, axis=0).tolist() if a else None
-
-    return dict(thresholds=list(thresholds), mma=mean(every), mma_i=mean(acc['i']), mma_v=mean(acc['v']),
-                num_pairs=len(every), num_pairs_i=len(acc['i']), num_pairs_v=len(acc['v']),
-                mean_matches=float(np.mean(n_matches)), mean_features=float(np.mean(n_feats)))
+    return dict(summarize_mma(acc, thresholds), mean_matches=float(np.mean(n_matches)),
+                mean_features=float(np.mean(n_feats)))

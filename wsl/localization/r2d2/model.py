@@ -3,11 +3,14 @@
 Data layout (see :class:`R2D2PairDataPreprocessor`): ``inputs`` is a list of uint8/float images in
 0..255, each ``(2, 3, H, W)`` for a training pair (image 1, image 2) or ``(3, H, W)`` for a single
 image; ``data_samples`` are ``BaseDataElement``\\ s carrying ``aflow`` (2, H, W), the absolute
-position in image 2 of every pixel of image 1 (NaN = no match).
+position in image 2 of every pixel of image 1 (NaN = no match). For evaluation, pairs may be
+zero-padded to a common size with their true sizes in the ``img_shapes`` metainfo
+(:class:`~.hpatches_dataset.HPatchesPairDataset`), and single images carry ``img_shape``.
 """
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmengine.structures import BaseDataElement, InstanceData
 from torch import Tensor
@@ -18,9 +21,12 @@ from .extract import R2D2_EXTRACT_DEFAULTS, extract_multiscale
 
 @MODELS.register_module()
 class R2D2PairDataPreprocessor(BaseDataPreprocessor):
-    """Stack images (single or pairs; one size per batch), optionally swap BGR->RGB, and normalise.
+    """Stack images (single or pairs), optionally swap BGR->RGB, and normalise.
 
-    Data samples (with their ``aflow``) pass through unchanged; the model stacks the flows.
+    Items of different sizes are zero-padded at the bottom/right to the batch's largest size; each data
+    sample must then say its true size (``img_shape`` for an image, ``img_shapes`` for a pair), which
+    :meth:`R2D2.predict` crops back to. Data samples (with their ``aflow``) pass through unchanged; the
+    model stacks the flows.
 
     Args:
         mean, std (sequence): per-channel statistics in 0..255 (ImageNet, as R2D2 was trained).
@@ -38,7 +44,8 @@ class R2D2PairDataPreprocessor(BaseDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         imgs = data['inputs']
-        imgs = torch.stack(list(imgs)) if isinstance(imgs, (list, tuple)) else imgs
+        if isinstance(imgs, (list, tuple)):
+            imgs = self._stack(list(imgs), data.get('data_samples'))
         if imgs.shape[-3] != 3 or imgs.dim() not in (4, 5):
             raise ValueError(f'R2D2PairDataPreprocessor: inputs must be (3, H, W) images or (2, 3, H, W) pairs, '
                              f'got a batch of shape {tuple(imgs.shape)}')
@@ -46,6 +53,23 @@ class R2D2PairDataPreprocessor(BaseDataPreprocessor):
         if self.bgr_to_rgb:
             imgs = imgs.flip(-3)
         return dict(inputs=(imgs - self.mean) / self.std, data_samples=data.get('data_samples'))
+
+    @staticmethod
+    def _stack(imgs: List[Tensor], data_samples: Optional[List[BaseDataElement]]) -> Tensor:
+        """Stack, zero-padding to the largest (H, W) when sizes differ (then every sample needs its true size)."""
+        if len({tuple(t.shape) for t in imgs}) == 1:
+            return torch.stack(imgs)
+        if len({t.shape[:-2] for t in imgs}) != 1:
+            raise ValueError('R2D2PairDataPreprocessor: a batch mixes single images and pairs: '
+                             f'{[tuple(t.shape) for t in imgs]}')
+        for i, ds in enumerate(data_samples or [None] * len(imgs)):
+            key = 'img_shapes' if imgs[i].dim() == 4 else 'img_shape'
+            if ds is None or key not in ds.metainfo:
+                raise ValueError(f'R2D2PairDataPreprocessor: images of different sizes in one batch need their true '
+                                 f'size in each data sample\'s metainfo ({key!r}); sample {i} has none (or use '
+                                 'batch_size=1)')
+        h, w = max(t.shape[-2] for t in imgs), max(t.shape[-1] for t in imgs)
+        return torch.stack([F.pad(t, (0, w - t.shape[-1], 0, h - t.shape[-2])) for t in imgs])
 
 
 @MODELS.register_module()
@@ -110,27 +134,47 @@ class R2D2(BaseModel):
         # the two images go through the network separately, as the official code does (BN statistics)
         return self.pair_losses(self.maps(inputs[:, 0]), self.maps(inputs[:, 1]), aflow)
 
-    def predict(self, inputs: Tensor, data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:
-        """Multi-scale extraction per image; keypoints are mapped back by ``scale_factor`` when given.
+    def extract(self, img: Tensor) -> InstanceData:
+        """Multi-scale features of one normalised image (3, H, W) with ``extract_cfg``.
 
         Returns:
-            list: data samples with ``pred_instances`` (keypoints (N, 2) as x, y, scales, scores,
-            descriptors (N, D)).
+            InstanceData: ``keypoints`` (N, 2) as x, y in the image's pixels, ``scales`` (N,), ``scores`` (N,)
+            and ``descriptors`` (N, D), best score first.
         """
-        if inputs.dim() != 4:
-            raise ValueError(f'R2D2.predict expects single images (B, 3, H, W), got {tuple(inputs.shape)}')
+        f = extract_multiscale(self.maps, img[None], **self.extract_cfg)
+        return InstanceData(keypoints=f['keypoints'][:, :2], scales=f['keypoints'][:, 2], scores=f['scores'],
+                            descriptors=f['descriptors'])
+
+    def predict(self, inputs: Tensor, data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:
+        """Multi-scale extraction per image (``(B, 3, H, W)``) or per image of each pair (``(B, 2, 3, H, W)``).
+
+        Padded inputs are cropped to the samples' ``img_shape`` / ``img_shapes`` metainfo first; single-image
+        keypoints are divided by ``scale_factor`` when given.
+
+        Returns:
+            list: data samples with ``pred_instances`` (single images) or ``pred_instances1`` and
+            ``pred_instances2`` (pairs), each as :meth:`extract` returns.
+        """
+        if inputs.dim() not in (4, 5):
+            raise ValueError(f'R2D2.predict expects images (B, 3, H, W) or pairs (B, 2, 3, H, W), got '
+                             f'{tuple(inputs.shape)}')
         data_samples = data_samples or [BaseDataElement() for _ in range(len(inputs))]
-        for img, ds in zip(inputs, data_samples):
-            f = extract_multiscale(self.maps, img[None], **self.extract_cfg)
-            kps = f['keypoints']
+        for item, ds in zip(inputs, data_samples):
+            if inputs.dim() == 5:
+                shapes = ds.metainfo.get('img_shapes', [item.shape[-2:]] * 2)
+                ds.pred_instances1, ds.pred_instances2 = (self.extract(item[i, :, :h, :w])
+                                                          for i, (h, w) in enumerate(shapes))
+                continue
+            h, w = ds.metainfo.get('img_shape', item.shape[-2:])[:2]
+            pred = self.extract(item[:, :h, :w])
             sx, sy = ds.metainfo.get('scale_factor', (1.0, 1.0))[:2]
-            ds.pred_instances = InstanceData(keypoints=kps[:, :2] / kps.new_tensor([sx, sy]), scales=kps[:, 2],
-                                             scores=f['scores'], descriptors=f['descriptors'])
+            pred.keypoints = pred.keypoints / pred.keypoints.new_tensor([sx, sy])
+            ds.pred_instances = pred
         return data_samples
 
     def forward(self, inputs: Tensor, data_samples: Optional[List[BaseDataElement]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List, Dict[str, Dict[str, Tensor]]]:
-        """``mode='loss'`` (pairs), ``'predict'`` (images) or ``'tensor'`` (the maps of images, or of
+        """``mode='loss'`` (pairs), ``'predict'`` (images or pairs) or ``'tensor'`` (the maps of images, or of
         both images of pairs as ``dict(img1=..., img2=...)``)."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)

@@ -41,6 +41,9 @@ class R2D2SyntheticPairDataset(Dataset):
         self.seed, self.max_draws, self.crop = seed, max_draws, crop
         self.metainfo = dict(img_dir=img_dir)
 
+    def full_init(self) -> None:
+        """Nothing is loaded lazily; MMEngine's ConcatDataset calls this on every part."""
+
     def __len__(self) -> int:
         return len(self.files)
 
