@@ -15,6 +15,7 @@ BENCHMARK_MODULES = (
     'wsl.benchmarks.faster_rcnn_source_only',
     'wsl.benchmarks.h2fa',
     'wsl.benchmarks.h2fa_speed',
+    'wsl.benchmarks.bbam_speed',
     'wsl.localization.r2d2.benchmark',
     'wsl.localization.r2d2.localization_benchmark',
     'wsl.localization.r2d2.speed_benchmark',
