@@ -102,6 +102,15 @@ def _r2d2_section(out_dir: str, quick: bool) -> DemoSection:
 register_section('r2d2')(_r2d2_section)
 
 
+def _d2net_section(out_dir: str, quick: bool) -> DemoSection:
+    """D2-Net vs cross-entropy on synthetic W-TALC features: mAP table and TCAM figure."""
+    from wsl.benchmarks.d2net import d2net_section
+    return d2net_section(out_dir, quick)
+
+
+register_section('d2net')(_d2net_section)
+
+
 def run_demo(out_dir: str = 'work_dirs/demo', quick: bool = False, sections: Optional[Sequence[str]] = None) -> dict:
     """Run the demo sections and write ``<out_dir>/report.md``; return ``{section: metrics}``."""
     names = list(sections) if sections else list(_SECTIONS)

@@ -16,6 +16,8 @@ BENCHMARK_MODULES = (
     'wsl.benchmarks.h2fa',
     'wsl.benchmarks.h2fa_speed',
     'wsl.benchmarks.bbam_speed',
+    'wsl.benchmarks.bbam',
+    'wsl.benchmarks.d2net',
     'wsl.localization.r2d2.benchmark',
     'wsl.localization.r2d2.localization_benchmark',
     'wsl.localization.r2d2.speed_benchmark',

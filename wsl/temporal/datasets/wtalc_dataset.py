@@ -107,6 +107,10 @@ class WTALCDataset(BaseDataset):
                 gt_labels=np.asarray(seg_labels, np.int64), ambiguous_segments=ambiguous.get(vid, np.zeros((0, 2)))))
         return data_list
 
+    def video_features(self, idx: int) -> np.ndarray:
+        """(T, feature_dim) features of the ``idx``-th video of this split (un-cropped)."""
+        return self._features[self.get_data_info(idx)['video_idx']]
+
     def prepare_data(self, idx: int):
         """The video's info with its ``features`` (T, feature_dim), passed through the pipeline."""
         info = self.get_data_info(idx)

@@ -80,6 +80,29 @@ def dump_activitynet_results(preds: Mapping[str, dict], path: str, class_names: 
         json.dump(dict(version='wsl', results=out, external_data={}), f)
 
 
+def dump_activitynet_gt(gt: Mapping[str, dict], path: str, class_names: Optional[List[str]] = None,
+                        subset: str = 'test', durations: Optional[Mapping[str, float]] = None) -> None:
+    """Write ``{video: {'segments', 'labels'}}`` (seconds) as ActivityNet ground truth.
+
+    The top-level ``classes`` list is ``class_names`` (so :func:`load_activitynet_gt` restores the class order);
+    integer labels are mapped through it. ``durations`` (seconds per video) is written when given.
+    """
+    database = {}
+    for vid, g in gt.items():
+        segs = np.asarray(g['segments'], np.float64).reshape(-1, 2)
+        item = dict(subset=subset, annotations=[
+            dict(segment=[float(s), float(e)], label=class_names[int(lab)] if class_names is not None else str(lab))
+            for (s, e), lab in zip(segs, g['labels'])])
+        if durations is not None and vid in durations:
+            item['duration'] = float(durations[vid])
+        database[vid] = item
+    out = dict(version='wsl', database=database)
+    if class_names is not None:
+        out['classes'] = [str(c) for c in class_names]
+    with open(path, 'w') as f:
+        json.dump(out, f)
+
+
 def load_ambiguous(path: str) -> Dict[str, np.ndarray]:
     """Ambiguous segments (seconds) per video from THUMOS' ``Ambiguous_test.txt`` or a JSON mapping.
 

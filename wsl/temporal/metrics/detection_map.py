@@ -117,6 +117,23 @@ def _flatten(table: Mapping, with_scores: bool):
     return vid, seg, np.asarray(labels, dtype=object), (np.concatenate(scores) if scores else np.zeros(0))
 
 
+def _prepare(gt: Mapping, preds: Mapping, protocol: str, ambiguous: Optional[Mapping], snippet_rate: float):
+    """Flatten GT and predictions and apply the protocol's units and filters (legacy: snippet units, only videos
+    with GT; both: ambiguous filtering)."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+    g_vid, g_seg, g_lab, _ = _flatten(gt, False)
+    p_vid, p_seg, p_lab, p_score = _flatten(preds, True)
+    if protocol == 'legacy':
+        g_seg, p_seg = to_snippets(g_seg, snippet_rate), to_snippets(p_seg, snippet_rate)
+        keep = np.isin(p_vid, np.unique(g_vid)) if len(g_vid) else np.zeros(len(p_vid), bool)
+        p_vid, p_seg, p_lab, p_score = p_vid[keep], p_seg[keep], p_lab[keep], p_score[keep]
+    if ambiguous:
+        keep = ~_ambiguous_mask(p_vid, p_seg, ambiguous, protocol, snippet_rate)
+        p_vid, p_seg, p_lab, p_score = p_vid[keep], p_seg[keep], p_lab[keep], p_score[keep]
+    return (g_vid, g_seg, g_lab), (p_vid, p_seg, p_lab, p_score)
+
+
 def evaluate_detection(gt: Mapping, preds: Mapping, iou_thresholds: Sequence[float] = IOU_SETS['0.1:0.7'],
                        protocol: str = 'activitynet', ambiguous: Optional[Mapping] = None,
                        classes: Optional[Sequence] = None, snippet_rate: float = SNIPPET_RATE,
@@ -140,17 +157,7 @@ def evaluate_detection(gt: Mapping, preds: Mapping, iou_thresholds: Sequence[flo
         dict: ``classes`` (list), ``ap`` (K, C) in [0, 1], ``mAP`` (K,) in percent, ``iou_thresholds``,
         ``num_gt``, ``num_pred`` (after filtering).
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
-    g_vid, g_seg, g_lab, _ = _flatten(gt, False)
-    p_vid, p_seg, p_lab, p_score = _flatten(preds, True)
-    if protocol == 'legacy':
-        g_seg, p_seg = to_snippets(g_seg, snippet_rate), to_snippets(p_seg, snippet_rate)
-        keep = np.isin(p_vid, np.unique(g_vid)) if len(g_vid) else np.zeros(len(p_vid), bool)
-        p_vid, p_seg, p_lab, p_score = p_vid[keep], p_seg[keep], p_lab[keep], p_score[keep]
-    if ambiguous:
-        keep = ~_ambiguous_mask(p_vid, p_seg, ambiguous, protocol, snippet_rate)
-        p_vid, p_seg, p_lab, p_score = p_vid[keep], p_seg[keep], p_lab[keep], p_score[keep]
+    (g_vid, g_seg, g_lab), (p_vid, p_seg, p_lab, p_score) = _prepare(gt, preds, protocol, ambiguous, snippet_rate)
     with_gt = set(g_lab.tolist())
     order = list(classes) if classes is not None else sorted(with_gt)
     order = [c for c in order if c in with_gt]
@@ -188,3 +195,28 @@ def summarize(result: dict, average_sets: Optional[Mapping[str, Sequence[float]]
         if ts and all(t in ious for t in ts):
             out[f'avg@{name}'] = float(np.mean([result['mAP'][ious.index(t)] for t in ts]))
     return out
+
+
+def detection_f1(gt: Mapping, preds: Mapping, iou_threshold: float = 0.5, protocol: str = 'activitynet',
+                 ambiguous: Optional[Mapping] = None, snippet_rate: float = SNIPPET_RATE) -> Dict[str, float]:
+    """Micro-averaged precision, recall and F1 of the final detections at one IoU threshold (D2-Net Table 3).
+
+    Detections are matched to GT exactly as :func:`evaluate_detection` does under ``protocol`` (units, first-fit
+    or best-tIoU matching, ambiguous filtering, legacy ignores videos without GT). TP = matched detections,
+    FP = all other detections (those of classes without GT included), FN = GT segments left unmatched.
+
+    Returns:
+        dict: ``tp``, ``fp``, ``fn`` (counts), ``precision``, ``recall``, ``f1`` (fractions; 0 when undefined).
+    """
+    (g_vid, g_seg, g_lab), (p_vid, p_seg, p_lab, p_score) = _prepare(gt, preds, protocol, ambiguous, snippet_rate)
+    tp = 0
+    for c in set(g_lab.tolist()):
+        pm, gm = p_lab == c, g_lab == c
+        if pm.any():
+            tp += int(_match_class(p_vid[pm], p_seg[pm], p_score[pm], g_vid[gm], g_seg[gm], [iou_threshold],
+                                   protocol).sum())
+    fp, fn = len(p_vid) - tp, len(g_vid) - tp
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return dict(tp=tp, fp=fp, fn=fn, precision=precision, recall=recall, f1=f1)

@@ -1,0 +1,7 @@
+# Ablation on the synthetic set (Table 4):
+# L_D with BCE instead of pDMI, same pseudo-labels (λ') and predictions as L_DS at the
+# snippet level, BCE between the pooled p and the labels at the video level. The paper only says the BCE loss
+# denoises "the snippet-level activations"; both terms are replaced here so that no MI term is left.
+_base_ = ['./d2net_tcn_1xb10-400it_synthetic-wtalc.py']
+model = dict(loss_snippet=dict(_delete_=True, type='SnippetDenoiseLoss', kind='bce', loss_weight=0.1),
+             loss_video=dict(_delete_=True, type='VideoDenoiseLoss', kind='bce', loss_weight=0.1))
