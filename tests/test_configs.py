@@ -42,6 +42,11 @@ def test_config_builds(path):
             s = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64),
                                             scale_factor=(1.0, 1.0), batch_input_shape=(64, 64)))
             s.gt_instances = InstanceData(bboxes=torch.tensor([[8.0, 8.0, 40.0, 36.0]]), labels=torch.tensor([1]))
+            if (cfg.model.get('roi_head') or {}).get('mask_head') is not None:  # Mask R-CNN: a mask per box
+                from mmdet.structures.mask import BitmapMasks
+                mask = torch.zeros(1, 64, 64, dtype=torch.uint8)
+                mask[0, 12:32, 12:36] = 1
+                s.gt_instances.masks = BitmapMasks(mask.numpy(), 64, 64)
             samples.append(s)
         data = model.data_preprocessor(dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)] * 2,
                                             data_samples=samples), training=True)

@@ -9,7 +9,8 @@ bbam_voc_classes = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'ca
 bbam_voc_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.RandomChoiceResize', scales=[(1333, s) for s in range(480, 801, 32)], keep_ratio=True),
+    dict(type='mmdet.RandomChoiceResize', scales=[(1333, s) for s in range(480, 801, 32)], keep_ratio=True,
+         resize_type='mmdet.Resize'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='mmdet.PackDetInputs'),
 ]

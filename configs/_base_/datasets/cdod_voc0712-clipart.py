@@ -13,13 +13,13 @@ test_scale = (1333, 800)
 source_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.RandomChoiceResize', scales=train_scales, keep_ratio=True),
+    dict(type='mmdet.RandomChoiceResize', scales=train_scales, keep_ratio=True, resize_type='mmdet.Resize'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='mmdet.PackDetInputs'),
 ]
 target_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmdet.RandomChoiceResize', scales=train_scales, keep_ratio=True),
+    dict(type='mmdet.RandomChoiceResize', scales=train_scales, keep_ratio=True, resize_type='mmdet.Resize'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='PackDetInputsWithImageLabels'),
 ]

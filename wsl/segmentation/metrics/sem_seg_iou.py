@@ -85,10 +85,11 @@ def semantic_miou(preds: Iterable[np.ndarray], gts: Iterable[np.ndarray], num_cl
 
 
 def _label_map(field) -> np.ndarray:
+    # wsl writes ``sem_seg``; MMSegmentation's PixelData keeps the map under ``data``.
     if isinstance(field, dict):
-        data = field['sem_seg']
+        data = field['sem_seg'] if 'sem_seg' in field else field['data']
     else:
-        data = getattr(field, 'sem_seg', field)
+        data = getattr(field, 'sem_seg', getattr(field, 'data', field))
     arr = data.detach().cpu().numpy() if hasattr(data, 'detach') else np.asarray(data)
     return arr.reshape(arr.shape[-2:])
 
