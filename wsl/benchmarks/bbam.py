@@ -10,6 +10,9 @@
    scaled to 128-px images like the stride; "no CRF" skips it) into pseudo labels, scored against the exact masks:
    semantic pseudo-label mIoU (5 classes incl. background, ignore pixels skipped) and instance ABO.
 4. Baselines on the same images: filled boxes and OpenCV GrabCut.
+5. Downstream: the shapes DeepLab-v2 (``configs/bbam/bbam-deeplab_r18-d8_1xb8-600it_shapes.py``) trained on the
+   BBAM labels and, for comparison, on filled-box labels of the same images; semantic mIoU on the exact masks of
+   the source-TEST images.
 """
 import copy
 import json
@@ -96,7 +99,7 @@ def run_bbam(out: str, quick: bool = True, seed: int = 0) -> Dict[str, dict]:
     ids = [image_id('train', i) for i in range(num_images)]
     for name, fn in baseline_mask_fns().items():
         rows[{'box': 'filled boxes', 'grabcut': 'GrabCut'}[name]] = evaluate_masks_on_voc(voc, ids, fn, SHAPES_CLASSES)
-    maps = {}
+    maps, label_dirs = {}, {}
     for name, (bbam_over, post_over) in VARIANTS.items():
         key = repr(sorted(bbam_over.items()))
         if key not in maps:
@@ -105,10 +108,30 @@ def run_bbam(out: str, quick: bool = True, seed: int = 0) -> Dict[str, dict]:
                                 jitters, bbam_over, seed)
             maps[key] = (gen['maps_dir'], gen)
         maps_dir, gen = maps[key]
-        rows[name] = score_maps(maps_dir, voc, osp.join(out, f'bbam_seed{seed}', f'labels_{len(rows)}'), post_over)
+        label_dirs[name] = osp.join(out, f'bbam_seed{seed}', f'labels_{len(rows)}')
+        rows[name] = score_maps(maps_dir, voc, label_dirs[name], post_over)
         rows[name]['sec_per_mask'] = gen['seconds'] / max(gen['objects'], 1)
+    rows.update(train_downstream(label_dirs['bbam (box + cls)'], voc, det['data_root'], ids, out, quick, seed))
     for r in rows.values():
         r['detector_source_map50'] = det['source_test_map50']
+    return rows
+
+
+def train_downstream(bbam_labels: str, voc: str, data_root: str, ids, out: str, quick: bool, seed: int) -> dict:
+    """DeepLab-v2 on BBAM labels vs on filled-box labels of the same images: rows with the test mIoU."""
+    from wsl.datasets.synthetic.shapes import SHAPES_CLASSES
+    from wsl.segmentation.downstream import train_downstream_shapes, write_label_dir
+
+    iters = 150 if quick else 600
+    box_labels = osp.join(out, f'bbam_seed{seed}', 'labels_filled_boxes')
+    write_label_dir(voc, ids, box_labels, 'box', SHAPES_CLASSES)
+    rows = {}
+    for name, labels in (('downstream DeepLab on filled boxes', box_labels),
+                         ('downstream DeepLab on BBAM', bbam_labels)):
+        r = train_downstream_shapes(labels, data_root, osp.join(out, f'bbam_seed{seed}', name.replace(' ', '_')),
+                                    iters=iters, seed=seed, instance=False)
+        rows[name] = dict(test_mIoU=r['semantic/mIoU'], train_images=r['train_images'],
+                          test_images=r['test_images'], iters=iters)
     return rows
 
 
@@ -116,10 +139,14 @@ def run_bbam(out: str, quick: bool = True, seed: int = 0) -> Dict[str, dict]:
 def bbam_benchmark(quick: bool = False, seed: int = 0, out: str = 'work_dirs/bench') -> dict:
     """BBAM pseudo masks (ablations) vs filled boxes and GrabCut on shapes: pseudo-label mIoU and ABO."""
     rows = run_bbam(out, quick=quick, seed=seed)
+    down = {k: rows.pop(k) for k in list(rows) if k.startswith('downstream')}
     print('\n| pseudo masks | mIoU | ABO | s/mask |\n|---|---|---|---|')
     for name, r in rows.items():
         spm = f"{r['sec_per_mask']:.1f}" if 'sec_per_mask' in r else '–'
         print(f"| {name} | {100 * r['mIoU']:.1f} | {100 * r['ABO']:.1f} | {spm} |")
+    print('\n| downstream semantic network | test mIoU |\n|---|---|')
+    for name, r in down.items():
+        print(f"| {name} ({r['train_images']} train images, {r['iters']} it) | {100 * r['test_mIoU']:.1f} |")
     first = next(iter(rows.values()))
     print(f"({first.get('images')} shapes source-train images, {first.get('instances')} objects; detector "
           f"source-test mAP@0.5 {first['detector_source_map50']:.3f}; seed {seed})")
@@ -129,5 +156,7 @@ def bbam_benchmark(quick: bool = False, seed: int = 0, out: str = 'work_dirs/ben
         summary[f'{key}/mIoU'] = float(r['mIoU'])
         summary[f'{key}/ABO'] = float(r['ABO'])
     summary['bbam_beats_filled_boxes'] = rows['bbam (box + cls)']['mIoU'] > rows['filled boxes']['mIoU']
+    for name, r in down.items():
+        summary[name.replace(' ', '_') + '/test_mIoU'] = float(r['test_mIoU'])
     return summary
 
