@@ -1,54 +1,70 @@
-"""``wsl bench nefes``: NeFeS on the synthetic ray-cast room, train the field, refine test poses.
+"""``wsl bench nefes``: NeFeS on the synthetic ray-cast room: train the field, refine perturbed test poses.
 
-1. Generate the room (7-Scenes layout, 60 x 80) and train a voxel-grid NeFeS with the progressive schedule
-   (``configs/nefes/nefes_grid_1xb4-60e_room.py``, compressed) through MMEngine's Runner.
-2. "APR" = ground-truth test poses perturbed by a fixed rotation/translation noise (training an APR to a
-   useful accuracy takes far longer than a CPU benchmark allows; the output says ``apr: perturbed-gt``).
-3. Refine the test poses in direct-pose mode, all test frames together (per-image fusion-CNN batches):
-   feature-metric with split lr_R / lr_t (NeFeS), feature-metric with one shared rate, and photometric
-   (colour MSE) with split rates: the supplement's Tables 4-5 in miniature.
-4. Speed/memory at the paper's render size (60 x 80, 64 + 64 samples): refinement iterations/s (render +
-   fusion + backward) and peak memory, MLP field vs voxel-grid field, same run.
+1. Generate the room (7-Scenes layout, 30 x 40 images) and train a voxel-grid NeFeS with the progressive
+   schedule (``configs/nefes/nefes_grid_1xb4-24e_room.py``; quick mode shortens it) through MMEngine's Runner.
+2. "APR" = ground-truth test poses perturbed by exactly 3 deg / 0.12 m in random directions (fixed seed).
+3. Sanity check before refining: the feature-metric and photometric losses at the true pose vs at the perturbed
+   pose (refinement can only work where the loss at the truth is lower).
+4. Refine in direct-pose mode, all test frames together (the fusion CNN runs per image): feature-metric vs
+   photometric and split (lr_R, lr_t) vs one shared rate: the supplement's Tables 4-5 in miniature.
+5. Optionally (full run) the APR-weights mode: a PoseNet-style APR trained on the room, refined per test image
+   (fresh APR copy, Adam on its weights).
+6. Speed/memory of refinement iterations (render + fusion + backward), MLP field vs voxel-grid field, same run
+   (quick: 30 x 40, full: the paper's 60 x 80; both 64 + 64 samples).
 """
 import os.path as osp
 import time
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
 
 from wsl.benchmarks import register_benchmark
 
-CONFIG = 'nefes/nefes_grid_1xb4-60e_room.py'
-QUICK = dict(num_train=48, num_test=6, epochs=10, stages=(6, 2), render=(24, 32), iters=25, speed_iters=1,
-             speed_warmup=0)
-FULL = dict(num_train=120, num_test=20, epochs=40, stages=(20, 8), render=(30, 40), iters=50, speed_iters=3,
-            speed_warmup=1)
+CONFIG = 'nefes/nefes_grid_1xb4-24e_room.py'
+APR_CONFIG = 'nefes/posenet-apr_r18_1xb8-60e_room.py'
+# Quick: 336 field iterations (stage 3: 144 steps on 30 x 30 patches) and 25 refinement steps on 6 frames.
+QUICK = dict(num_train=96, num_test=6, epochs=14, stages=(6, 2), iters=25, speed_size=(30, 40), speed_iters=1,
+             speed_warmup=0, apr=False, variants=('feature_split_lr', 'feature_same_lr', 'photometric_split_lr'))
+FULL = dict(num_train=96, num_test=20, epochs=32, stages=(10, 4), iters=50, speed_size=(60, 80), speed_iters=2,
+            speed_warmup=1, apr=True, apr_epochs=60, apr_iters=50,
+            variants=('feature_split_lr', 'feature_same_lr', 'photometric_split_lr', 'photometric_same_lr'))
 PERTURB = dict(rot_deg=3.0, trans_m=0.12)  # initial ("APR") error per test frame
-VARIANTS = (  # name, loss, lr_R, lr_t (Table 5: split rates; Table 4: feature-metric vs photometric)
-    ('feature_split_lr', 'feature', 0.005, 0.02),
-    ('feature_same_lr', 'feature', 0.02, 0.02),
-    ('photometric_split_lr', 'photometric', 0.005, 0.02),
-)
+# name -> (loss, lr_R (rad), lr_t (m)). Split rates: S Table 5's lr_R / lr_t = 0.1 ratio scaled to a 4 m room
+# (lr_t 0.1 is for Cambridge's 100 m scenes); same rate: Table 5's best shared rate, 0.01.
+VARIANTS = dict(feature_split_lr=('feature', 0.005, 0.02), feature_same_lr=('feature', 0.01, 0.01),
+                photometric_split_lr=('photometric', 0.005, 0.02), photometric_same_lr=('photometric', 0.01, 0.01))
+# APR-weights mode: the paper's lr 1e-5 (1e-4 diverges on the room); the ResNet's BatchNorm layers in eval mode
+# (trap T7: in train mode a single 30 x 40 query normalises its last ResNet stages over 2 positions, and the first
+# refinement step moves the pose by many degrees).
+APR_REFINE = dict(lr=1e-5, border=2, freeze_bn=True)
+
+
+def _room_config(root: str, rel: str):
+    from mmengine.config import Config
+
+    from wsl.utils import find_config
+    cfg = Config.fromfile(find_config(rel))
+    for ds in (cfg.train_dataloader.dataset, cfg.refine_dataset):
+        ds.data_root, ds.pose_avg_file = root, osp.join(root, 'pose_avg_stats.txt')
+    return cfg
 
 
 def train_room_field(out: str, p: dict, seed: int):
-    """Train the room NeFeS (Runner) and return (model, refine dataset, seconds)."""
-    from mmengine.config import Config
+    """Generate the room, train its NeFeS (Runner); returns (model, refine dataset, seconds, iterations)."""
     from mmengine.runner import Runner
 
     from wsl.localization.nefes.room_setup import prepare_room
     from wsl.registry import DATASETS
-    from wsl.utils import find_config, register_all_modules
+    from wsl.utils import register_all_modules
     register_all_modules()
     root = prepare_room(osp.join(out, 'data'), num_train=p['num_train'], num_test=p['num_test'], seed=seed)
-    cfg = Config.fromfile(find_config(CONFIG))
-    for ds in (cfg.train_dataloader.dataset, cfg.refine_dataset):
-        ds.data_root, ds.pose_avg_file = root, osp.join(root, 'pose_avg_stats.txt')
-    cfg.train_cfg.max_epochs = p['epochs']
-    cfg.param_scheduler[0].update(end=p['epochs'], gamma=0.1**(1 / p['epochs']))
+    cfg = _room_config(root, CONFIG)
+    epochs = p['epochs']
+    cfg.train_cfg.max_epochs = epochs
+    cfg.param_scheduler[0].update(end=epochs, gamma=0.1**(1200 / (754 * epochs)))
     cfg.custom_hooks[0].stage_epochs = p['stages']
-    cfg.default_hooks.checkpoint.interval = p['epochs']
+    cfg.default_hooks.checkpoint.interval = epochs
     cfg.default_hooks.logger.interval = 1000
     cfg.work_dir, cfg.log_level = osp.join(out, 'work'), 'WARNING'
     cfg.randomness = dict(seed=seed, deterministic=False)
@@ -81,74 +97,179 @@ def batch_renderer(nefes, scene, hist: torch.Tensor, size, focal: float):
     return render
 
 
-def refine_room_poses(model, dataset, p: dict, seed: int = 0) -> Dict[str, object]:
-    """Perturb the test poses and refine them with every variant; returns (metrics, extras)."""
+def frame_losses(render, poses: torch.Tensor, target_feat: torch.Tensor, target_rgb: torch.Tensor
+                 ) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-frame feature-metric (per-channel cosine) and photometric (MSE) losses of the renders at ``poses``.
+
+    Returns:
+        tuple: two (N,) arrays.
+    """
+    from wsl.localization.nefes.feature_matching import per_channel_cosine_loss
+    with torch.no_grad():
+        out = render(poses)
+    feat = [float(per_channel_cosine_loss(out['feat'][i:i + 1], target_feat[i:i + 1])) for i in range(len(poses))]
+    rgb = (out['rgb'] - target_rgb).square().flatten(1).mean(1)
+    return np.array(feat), rgb.numpy()
+
+
+def exact_renderer_losses(extractor, poses: torch.Tensor, target_feat: torch.Tensor, focal: float, seed: int
+                          ) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-frame feature-metric loss and (N, 3, H, W) images of exact ray-cast renders at APR-frame ``poses``.
+
+    The loss of the exact render at the perturbed pose is the signal refinement works with; compare it with
+    the NeFeS loss at the true pose (the field's error floor).
+    """
+    from wsl.datasets.synthetic.room import make_room_scene, render_views_torch
+    from wsl.localization.nefes.feature_matching import per_channel_cosine_loss
+    flip = torch.diag(poses.new_tensor([1.0, -1.0, -1.0]))  # APR frame -> room frame (prepare_room's setup)
+    with torch.no_grad():
+        imgs = render_views_torch(make_room_scene(seed), flip @ poses, *target_feat.shape[-2:], focal).float()
+        feat = extractor.extract_features(imgs, levels=(0, ), size=target_feat.shape[-2:])[0]
+    losses = [float(per_channel_cosine_loss(feat[i:i + 1], target_feat[i:i + 1])) for i in range(len(feat))]
+    return np.array(losses), imgs
+
+
+def _medians(prefix: str, pose: torch.Tensor, gt: torch.Tensor) -> dict:
     from wsl.localization.nefes.pose_metric import pose_errors
+    t_err, r_err = pose_errors(pose.double(), gt.double())
+    return {f'{prefix}_median_t_m': float(np.median(t_err)), f'{prefix}_median_r_deg': float(np.median(r_err))}
+
+
+def refine_room_poses(model, dataset, p: dict, seed: int = 0):
+    """Perturb the test poses, check the losses at the truth, refine with every variant; returns (metrics, extras)."""
     from wsl.localization.nefes.refine import photometric_loss, refine_pose_direct
     nefes, extractor = model.nefes.requires_grad_(False), model.feature_extractor
     samples = [dataset[i] for i in range(min(p['num_test'], len(dataset)))]
     imgs = torch.stack([s['inputs'] for s in samples]).float()
     hist = torch.stack([s['data_samples'].hist for s in samples])
     gt = torch.stack([s['data_samples'].pose for s in samples]).double()
-    focal = float(samples[0]['data_samples'].focal) * p['render'][0] / imgs.shape[-2]
+    size = tuple(imgs.shape[-2:])
+    focal = float(samples[0]['data_samples'].focal)
     with torch.no_grad():
-        target_feat = extractor.extract_features(imgs, levels=(0, ), size=p['render'])[0]
-        target_rgb = torch.nn.functional.interpolate(imgs, size=p['render'], mode='area')
+        target_feat = extractor.extract_features(imgs, levels=(0, ), size=size)[0]
     init = perturb_poses(gt, PERTURB['rot_deg'], PERTURB['trans_m'], seed + 1).float()
-    render = batch_renderer(nefes, dataset.scene_setup, hist, p['render'], focal)
-    t_err, r_err = pose_errors(init.double(), gt)
-    res = dict(apr='perturbed-gt', num_test=len(samples), initial_median_t_m=float(np.median(t_err)),
-               initial_median_r_deg=float(np.median(r_err)))
+    render = batch_renderer(nefes, dataset.scene_setup, hist, size, focal)
+    res = dict(apr='perturbed-gt', num_test=len(samples), render_size=f'{size[0]}x{size[1]}',
+               **_medians('initial', init, gt))
+    feat_gt, rgb_gt = frame_losses(render, gt.float(), target_feat, imgs)
+    feat_init, rgb_init = frame_losses(render, init, target_feat, imgs)
+    res.update(test_psnr_db=float(-10 * np.log10(rgb_gt.mean())), feature_loss_at_gt=float(feat_gt.mean()),
+               feature_loss_at_init=float(feat_init.mean()), photometric_loss_at_gt=float(rgb_gt.mean()),
+               photometric_loss_at_init=float(rgb_init.mean()),
+               frac_frames_feature_loss_lower_at_gt=float((feat_gt < feat_init).mean()),
+               frac_frames_photometric_loss_lower_at_gt=float((rgb_gt < rgb_init).mean()))
+    exact_init, _ = exact_renderer_losses(extractor, init, target_feat, focal, seed)
+    res['exact_feature_loss_at_init'] = float(exact_init.mean())
     poses = dict(gt=gt.numpy(), initial=init.double().numpy())
-    with torch.no_grad():
-        res['test_psnr_db'] = float(-10 * torch.log10((render(gt.float())['rgb'] - target_rgb).square().mean()))
-    for name, loss, lr_r, lr_t in VARIANTS:
+    for name in p['variants']:
+        loss, lr_r, lr_t = VARIANTS[name]
         t0 = time.perf_counter()
-        r = refine_pose_direct(render, init, target_feat if loss == 'feature' else target_rgb, num_iters=p['iters'],
+        r = refine_pose_direct(render, init, target_feat if loss == 'feature' else imgs, num_iters=p['iters'],
                                lr_rot=lr_r, lr_trans=lr_t, loss_fn=photometric_loss if loss == 'photometric' else None)
-        t_err, r_err = pose_errors(r['pose'].double(), gt)
-        res.update({f'{name}_median_t_m': float(np.median(t_err)), f'{name}_median_r_deg': float(np.median(r_err)),
-                    f'{name}_seconds': round(time.perf_counter() - t0, 1)})
+        res.update(_medians(name, r['pose'], gt))
+        res[f'{name}_seconds'] = round(time.perf_counter() - t0, 1)
         poses[name] = r['pose'].double().numpy()
     best = 'feature_split_lr'
     res['refinement_reduces_error'] = bool(res[f'{best}_median_t_m'] < res['initial_median_t_m']
                                            and res[f'{best}_median_r_deg'] < res['initial_median_r_deg'])
-    return res, dict(poses=poses, render=render, target_feat=target_feat, imgs=imgs)
+    return res, dict(poses=poses, render=render, target_feat=target_feat, imgs=imgs, hist=hist, samples=samples)
+
+
+def train_room_apr(out: str, root: str, p: dict, seed: int):
+    """Train the PoseNet-style APR on the room's training images; returns (APR network, seconds)."""
+    from mmengine.runner import Runner
+    cfg = _room_config(root, APR_CONFIG)
+    epochs = p['apr_epochs']
+    cfg.train_cfg.max_epochs, cfg.train_cfg.val_interval = epochs, epochs + 1
+    cfg.default_hooks.checkpoint.interval = epochs
+    cfg.default_hooks.logger.interval = 1000
+    cfg.work_dir, cfg.log_level = osp.join(out, 'apr_work'), 'WARNING'
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    runner = Runner.from_cfg(cfg)
+    t0 = time.perf_counter()
+    runner.train()
+    return runner.model.apr.eval(), time.perf_counter() - t0
+
+
+def refine_room_apr(out: str, model, dataset, extras: dict, p: dict, seed: int) -> Dict[str, object]:
+    """APR-weights mode on the room: train the APR, then refine each test image from a fresh copy of it."""
+    from wsl.localization.nefes.refine import NeFeSQueryRenderer, apr_pose, refine_apr_weights
+    apr, apr_s = train_room_apr(out, dataset.data_root, p, seed)
+    samples, imgs, hist = extras['samples'], extras['imgs'], extras['hist']
+    gt = torch.as_tensor(extras['poses']['gt'])
+    size, focal = tuple(imgs.shape[-2:]), float(samples[0]['data_samples'].focal)
+    with torch.no_grad():
+        initial = apr_pose(apr, imgs)
+    refined, t0 = [], time.perf_counter()
+    for i in range(len(samples)):
+        render = NeFeSQueryRenderer(model.nefes, dataset.scene_setup, hist[i:i + 1], size, focal)
+        r = refine_apr_weights(apr, imgs[i:i + 1], render, extras['target_feat'][i:i + 1], num_iters=p['apr_iters'],
+                               lr=APR_REFINE['lr'], border=APR_REFINE['border'], verify_image=None,
+                               freeze_bn=APR_REFINE['freeze_bn'])
+        refined.append(r['pose'])
+    refined = torch.cat(refined)
+    res = dict(apr_train_seconds=round(apr_s, 1), apr_refine_seconds=round(time.perf_counter() - t0, 1),
+               **_medians('apr', initial, gt), **_medians('apr_refined', refined, gt))
+    extras['poses'].update(apr=initial.double().numpy(), apr_refined=refined.double().numpy())
+    return res
 
 
 def run_nefes(out: str, quick: bool = True, seed: int = 0, speed: bool = True) -> Dict[str, object]:
     """The whole benchmark; returns ``metrics`` and ``extras`` (poses, renderer, tensors the demo section draws)."""
     from wsl.localization.nefes.speed import measure_refinement_speed
     p = QUICK if quick else FULL
+    t_start = time.perf_counter()
     torch.manual_seed(seed)
     model, dataset, train_s, iters = train_room_field(out, p, seed)
     res, extras = refine_room_poses(model, dataset, p, seed)
     res.update(train_iters=iters, train_seconds=round(train_s, 1))
+    if p.get('apr'):
+        res.update(refine_room_apr(out, model, dataset, extras, p, seed))
     if speed:
         for backend in ('mlp', 'grid'):
-            s = measure_refinement_speed(backend, (60, 80), iters=p['speed_iters'], warmup=p['speed_warmup'],
+            s = measure_refinement_speed(backend, p['speed_size'], iters=p['speed_iters'], warmup=p['speed_warmup'],
                                          threads=torch.get_num_threads())
-            res.update({f'speed_{backend}_it_per_s': round(s['it_per_s'], 3),
+            res.update({f'speed_{backend}_it_per_s': round(s['it_per_s'], 4),
                         f'speed_{backend}_peak_mem_mb': round(s['peak_mem_mb'], 1)})
-        res['speed_device'] = 'cpu'
+        res.update(speed_device='cpu', speed_render_size='{}x{}'.format(*p['speed_size']),
+                   speed_grid_over_mlp=round(res['speed_grid_it_per_s'] / res['speed_mlp_it_per_s'], 2))
+    res['total_seconds'] = round(time.perf_counter() - t_start, 1)
     return dict(metrics=res, extras=extras)
+
+
+def _variant_label(name: str) -> str:
+    loss, lr_r, lr_t = VARIANTS[name]
+    return f'{loss}, ' + (f'split lr (lr_R {lr_r}, lr_t {lr_t})' if lr_r != lr_t else f'same lr ({lr_r})')
 
 
 @register_benchmark('nefes')
 def nefes_benchmark(quick: bool, seed: int, out: str) -> dict:
     """NeFeS refinement on the synthetic room (see the module docstring)."""
     res = run_nefes(osp.join(out, 'nefes'), quick=quick, seed=seed)['metrics']
-    print(f"\nNeFeS on the synthetic room ({res['num_test']} test frames, APR = {res['apr']}, field trained "
+    p = QUICK if quick else FULL
+    print(f"\nNeFeS on the synthetic room ({res['num_test']} test frames at {res['render_size']}, field trained "
           f"{res['train_iters']} iterations in {res['train_seconds']} s, test PSNR {res['test_psnr_db']:.2f} dB)")
-    print(f"{'refinement':<24} {'median t (m)':>13} {'median R (deg)':>15}")
-    print(f"{'initial (APR)':<24} {res['initial_median_t_m']:>13.4f} {res['initial_median_r_deg']:>15.3f}")
-    for name, _, lr_r, lr_t in VARIANTS:
-        print(f"{name:<24} {res[f'{name}_median_t_m']:>13.4f} {res[f'{name}_median_r_deg']:>15.3f}"
-              f"   (lr_R {lr_r}, lr_t {lr_t})")
+    print(f"loss at the true pose vs at the perturbed pose (mean over frames): feature-metric "
+          f"{res['feature_loss_at_gt']:.4f} vs {res['feature_loss_at_init']:.4f} (lower at the truth for "
+          f"{res['frac_frames_feature_loss_lower_at_gt']:.0%} of frames), photometric "
+          f"{res['photometric_loss_at_gt']:.5f}"
+          f" vs {res['photometric_loss_at_init']:.5f} ({res['frac_frames_photometric_loss_lower_at_gt']:.0%}); "
+          f"exact ray-cast render at the perturbed pose: feature-metric {res['exact_feature_loss_at_init']:.4f}")
+    print(f"{'direct-pose refinement, ' + str(p['iters']) + ' it':<52} {'median t (m)':>13} {'median R (deg)':>15}")
+    print(f"{'initial (GT perturbed by 3 deg / 0.12 m)':<52} {res['initial_median_t_m']:>13.4f} "
+          f"{res['initial_median_r_deg']:>15.3f}")
+    for name in p['variants']:
+        print(f"{_variant_label(name):<52} {res[f'{name}_median_t_m']:>13.4f} {res[f'{name}_median_r_deg']:>15.3f}")
+    if 'apr_median_t_m' in res:
+        print(f"{'APR (PoseNet-style ResNet-18)':<52} {res['apr_median_t_m']:>13.4f} {res['apr_median_r_deg']:>15.3f}")
+        label = f"APR + NeFeS{p['apr_iters']} (APR-weights mode)"
+        print(f"{label:<52} {res['apr_refined_median_t_m']:>13.4f} {res['apr_refined_median_r_deg']:>15.3f}")
     if 'speed_mlp_it_per_s' in res:
         for b in ('mlp', 'grid'):
-            print(f"speed {b:<5} {res[f'speed_{b}_it_per_s']:.3f} it/s, peak +{res[f'speed_{b}_peak_mem_mb']} MB "
-                  f"(60x80, 64+64 samples, {res['speed_device']})")
+            print(f"speed {b:<5} {res[f'speed_{b}_it_per_s']:.4f} it/s, peak +{res[f'speed_{b}_peak_mem_mb']} MB "
+                  f"({res['speed_render_size']}, 64+64 samples, {res['speed_device']})")
+        print(f"grid / MLP speed ratio: {res['speed_grid_over_mlp']}x")
+    print(f"total {res['total_seconds']} s")
     return res
 
 
@@ -158,22 +279,26 @@ def nefes_section(out_dir: str, quick: bool):
     from wsl.localization.nefes.figures import plot_feature_maps, plot_trajectories
     r = run_nefes(osp.join(out_dir, 'nefes'), quick=quick, seed=0, speed=False)
     m, x = r['metrics'], r['extras']
-    plot_trajectories(osp.join(out_dir, 'nefes_trajectories.png'), x['poses']['gt'], x['poses']['initial'],
-                      x['poses']['feature_split_lr'], title='room test cameras (top view)')
+    p = QUICK if quick else FULL
+    traj_png, feat_png = osp.join(out_dir, 'nefes_trajectories.png'), osp.join(out_dir, 'nefes_features.png')
+    plot_trajectories(traj_png, x['poses']['gt'], x['poses']['initial'], x['poses']['feature_split_lr'],
+                      title='room test cameras (top view)')
     with torch.no_grad():
-        rendered = x['render'](torch.as_tensor(x['poses']['gt'], dtype=torch.float32))  # all frames: one hist each
-    feat_png = osp.join(out_dir, 'nefes_features.png')
+        rendered = x['render'](torch.as_tensor(x['poses']['gt'], dtype=torch.float32))
     plot_feature_maps(feat_png, rendered['feat'][0].numpy(), x['target_feat'][0].numpy(), query=x['imgs'][0].numpy(),
                       render_rgb=rendered['rgb'][0].numpy())
-    rows = [('initial (perturbed GT "APR")', 'initial')] + [(n, n) for n, *_ in VARIANTS]
-    md = ('A voxel-grid NeFeS trained on the synthetic ray-cast room with the progressive schedule; test poses '
-          f"perturbed by {PERTURB['rot_deg']} deg / {PERTURB['trans_m']} m and refined in direct-pose mode "
-          f"({m['num_test']} frames, test PSNR {m['test_psnr_db']:.2f} dB).\n\n"
+    rows = [('initial (GT perturbed by 3° / 0.12 m)', 'initial')] + [(_variant_label(n), n) for n in p['variants']]
+    if 'apr_median_t_m' in m:
+        rows += [('APR (PoseNet-style ResNet-18)', 'apr'), ('APR + NeFeS, APR-weights mode', 'apr_refined')]
+    md = (f"A voxel-grid NeFeS trained on the synthetic ray-cast room with the progressive schedule "
+          f"({m['train_iters']} iterations, test PSNR {m['test_psnr_db']:.2f} dB); {m['num_test']} test poses refined "
+          f"in direct-pose mode for {p['iters']} iterations. Mean feature-metric loss at the true pose "
+          f"{m['feature_loss_at_gt']:.3f} vs {m['feature_loss_at_init']:.3f} at the perturbed pose.\n\n"
           '| refinement | median t (m) | median R (deg) |\n|---|---|---|\n')
     md += ''.join(f"| {label} | {m[f'{k}_median_t_m']:.4f} | {m[f'{k}_median_r_deg']:.3f} |\n" for label, k in rows)
-    md += ('\n![trajectories](nefes_trajectories.png)\n\nGreen: ground truth, red: initial, blue: refined '
-           '(feature-metric, split learning rates).\n\n![features](nefes_features.png)\n\nRendered (fused) NeFeS '
-           'features vs DFNet features of the query, in one shared PCA colour basis.\n')
+    md += ('\n![trajectories](nefes_trajectories.png)\n\nGreen: ground truth, red: initial (perturbed), blue: refined '
+           '(feature-metric, split learning rates); grey segments join each estimate to its ground truth.\n\n'
+           '![features](nefes_features.png)\n\nQuery image, NeFeS colour, fused NeFeS features and DFNet features of '
+           'the query at the true pose, in one shared PCA colour basis.\n')
     metrics = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return DemoSection('Localization: NeFeS pose refinement on the synthetic room', md,
-                       [osp.join(out_dir, 'nefes_trajectories.png'), feat_png], metrics)
+    return DemoSection('Localization: NeFeS pose refinement on the synthetic room', md, [traj_png, feat_png], metrics)

@@ -4,10 +4,12 @@ Importing this package registers in the ``wsl`` registries its models (``NeFeS``
 ``NeFeSField``, ``NeFeSGridField``, ``NeFeSAPRModel``, ``NeFeSExposureACT``, ``NeFeSFusionCNN``, ``DFNet``,
 ``PoseNetResNetAPR``), datasets
 (``SevenScenesNeFeSDataset``, ``CambridgeLandmarksNeFeSDataset``), transforms (``LoadNeFeSImage``,
-``PackNeFeSInputs``), hook (``NeFeSProgressiveHook``) and metric (``AbsolutePoseErrorMetric``).
+``PackNeFeSInputs``), hooks (``NeFeSProgressiveHook``, ``NeFeSFeatureCalibrationHook``) and metric
+(``AbsolutePoseErrorMetric``).
 """
 from .act import NeFeSExposureACT, affine_color_transform, luminance_histogram
 from .apr_model import NeFeSAPRModel
+from .calibration_hook import NeFeSFeatureCalibrationHook
 from .cambridge import CambridgeLandmarksNeFeSDataset
 from .dfnet import DFNet, PoseNetResNetAPR
 from .encoding import NeFeSPositionalEncoding
@@ -31,5 +33,5 @@ __all__ = [
     'luminance_histogram', 'refine_apr_weights', 'refine_pose_direct', 'pose_errors', 'summarize_pose_errors',
     'average_scene_medians', 'evaluate_pose_files', 'SevenScenesNeFeSDataset', 'CambridgeLandmarksNeFeSDataset',
     'LoadNeFeSImage', 'PackNeFeSInputs', 'NeFeSModel', 'NeFeSProgressiveHook', 'DFNet', 'PoseNetResNetAPR',
-    'AbsolutePoseErrorMetric', 'NeFeSAPRModel', 'NeFeSGridField'
+    'AbsolutePoseErrorMetric', 'NeFeSAPRModel', 'NeFeSGridField', 'NeFeSFeatureCalibrationHook'
 ]

@@ -3,7 +3,7 @@
 NeFeS uses it twice: as the frozen feature extractor whose level-0 features supervise and match the
 rendered features, and (a separately trained copy) as the APR being refined.
 """
-from typing import List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -74,6 +74,48 @@ class DFNet(BaseModule):
         size = tuple(size) if size is not None else tuple(img.shape[-2:])
         return [F.interpolate(self.adaptation[lv](taps[lv]), size=size, mode='bilinear', align_corners=True)
                 for lv in levels]
+
+    @torch.no_grad()
+    def calibrate_feature_norm(self, batches: Iterable[Tensor], levels: Sequence[int] = (0, )) -> int:
+        """Set the adaptation heads' BatchNorm running statistics to those of the given images.
+
+        A trained DFNet's last BatchNorm holds its training set's statistics, so its features come out
+        roughly zero-mean and unit-variance per channel. A DFNet without trained weights (the synthetic
+        benchmark's fixed random extractor) has the default statistics (mean 0, variance 1) instead, so
+        its features are tiny and dominated by a per-channel offset: the per-channel cosine loss then
+        barely changes with the pose, and an L1-trained fusion CNN collapses to a constant. This
+        recomputes the statistics as the exact average over ``batches`` (``momentum=None``); nothing
+        else changes and the extractor stays frozen.
+
+        Args:
+            batches (Iterable[Tensor]): (B, 3, H, W) RGB batches in [0, 1].
+            levels (Sequence[int]): adaptation heads to calibrate (NeFeS uses level 0).
+
+        Returns:
+            int: number of images seen.
+        """
+        if any(lv not in (0, 1, 2) for lv in levels):
+            raise ValueError(f'DFNet levels must be among 0, 1, 2, got {list(levels)}')
+        norms = [self.adaptation[lv][-1] for lv in levels]
+        saved = [(bn.momentum, bn.training) for bn in norms]
+        for bn in norms:
+            bn.reset_running_stats()
+            bn.momentum = None
+            bn.train()
+        count = 0
+        try:
+            for img in batches:
+                taps = self._run(img, self.TAPS[max(levels)])
+                for lv in levels:
+                    self.adaptation[lv](taps[lv])
+                count += img.shape[0]
+        finally:
+            for bn, (momentum, training) in zip(norms, saved):
+                bn.momentum = momentum
+                bn.train(training)
+        if count == 0:
+            raise ValueError('DFNet.calibrate_feature_norm: got no images')
+        return count
 
     def forward(self, img: Tensor) -> Tensor:
         """Regress poses: (B, 3, H, W) RGB in [0, 1] -> (B, 12) flattened 3x4 ``[R | t]``."""

@@ -35,12 +35,16 @@ class NeFeSGridField(nn.Module):
         transient (bool): add the NeRF-W-like transient head (the fine network), same outputs as the MLP field.
         transient_layers (int): Linear+ReLU layers of the transient head.
         init_std (float): std of the normal initialisation of the grid values.
+        tv_weight (float): weight of a total-variation prior on the grid values (0 = off), returned by
+            :meth:`regularization_loss` and added to the training loss by :class:`~.model.NeFeSModel`.
+            Not part of NeFeS (its MLP field needs none); voxel grids trained from few views need it to
+            keep a consistent geometry between the training views (as DVGO / Plenoxels do).
     """
 
     def __init__(self, bounds: Sequence[Sequence[float]] = ((-1., -1., -1.), (1., 1., 1.)),
                  resolutions: Sequence[int] = (16, 32, 64), grid_channels: int = 4, width: int = 64,
                  geo_channels: int = 15, dir_freqs: int = 4, feature_channels: int = 128, transient: bool = False,
-                 transient_layers: int = 1, init_std: float = 0.1):
+                 transient_layers: int = 1, init_std: float = 0.1, tv_weight: float = 0.0):
         super().__init__()
         lo, hi = torch.tensor(bounds[0], dtype=torch.float32), torch.tensor(bounds[1], dtype=torch.float32)
         if lo.shape != (3, ) or hi.shape != (3, ) or not bool((hi > lo).all()):
@@ -50,7 +54,10 @@ class NeFeSGridField(nn.Module):
             raise ValueError(f'NeFeSGridField: resolutions must be >= 2 voxels per axis, got {resolutions}')
         self.register_buffer('lo', lo)
         self.register_buffer('hi', hi)
+        if tv_weight < 0:
+            raise ValueError(f'NeFeSGridField: tv_weight must be >= 0, got {tv_weight}')
         self.resolutions = tuple(int(r) for r in resolutions)
+        self.tv_weight = float(tv_weight)
         # One (1, C, D=z, H=y, W=x) volume per level.
         self.grids = nn.ParameterList(
             [nn.Parameter(torch.randn(1, grid_channels, r, r, r) * init_std) for r in self.resolutions])
@@ -71,6 +78,17 @@ class NeFeSGridField(nn.Module):
             self.transient_sigma = nn.Sequential(nn.Linear(width, 1), nn.Softplus())
             self.transient_rgb = nn.Sequential(nn.Linear(width, 3), nn.Sigmoid())
             self.transient_beta = nn.Sequential(nn.Linear(width, 1), nn.Softplus())
+
+    def regularization_loss(self) -> Tensor:
+        """``tv_weight`` x the mean over levels of the mean squared difference between neighbouring voxels.
+
+        Returns:
+            Tensor: scalar (exactly 0 for constant grids or ``tv_weight = 0``).
+        """
+        if self.tv_weight == 0:
+            return self.grids[0].new_zeros(())
+        tv = sum(g.diff(dim=d).square().mean() for g in self.grids for d in (2, 3, 4))
+        return self.tv_weight * tv / len(self.grids)
 
     def grid_features(self, xyz: Tensor) -> Tensor:
         """Trilinear lookup of every level: (N, 3) NeRF-frame points -> (N, L * C) (border-clamped outside)."""

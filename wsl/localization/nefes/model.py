@@ -22,7 +22,9 @@ class NeFeSModel(BaseModel):
     ``patch_size``^2 pixels, at the same positions in every image of the batch (trap T13).
     Renders and targets live on the grid ``render_scale`` times coarser than the loaded image (60-px short
     side from 240): RGB targets are a bilinear downsample, feature targets the frozen extractor's level-0
-    map of the full image resized (align-corners) to that grid.
+    map of the full image resized (align-corners) to that grid. Fields with a ``regularization_loss`` and a
+    positive ``tv_weight`` (the voxel-grid backend's total-variation prior) add ``loss_tv_coarse`` /
+    ``loss_tv_fine`` in every stage.
 
     Inputs (from :class:`~.transforms.PackNeFeSInputs`): ``inputs`` a list of (3, H, W) images in [0, 1];
     ``data_samples`` data elements (or dicts) with ``pose_nerf`` (3, 4), ``hist`` (N_b,), ``focal`` (px at
@@ -103,6 +105,9 @@ class NeFeSModel(BaseModel):
         target = gather(rgb_t)
         losses = nerfw_photometric_loss(out['rgb_coarse'].flatten(0, 1), out['rgb'].flatten(0, 1),
                                         out['beta'].flatten(), out['sigma_t'].flatten(0, 1), target.flatten(0, 1))
+        for name, field in (('coarse', self.nefes.coarse), ('fine', self.nefes.fine)):
+            if hasattr(field, 'regularization_loss') and getattr(field, 'tv_weight', 0) > 0:
+                losses[f'loss_tv_{name}'] = field.regularization_loss()
         if self.stage == 1:
             return losses
         if self.feature_extractor is None:

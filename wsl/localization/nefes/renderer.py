@@ -60,8 +60,12 @@ class NeFeSRenderer:
         viewdirs = rays_d / rays_d.norm(dim=-1, keepdim=True)
         t_c = stratified_depths(near, far, self.num_coarse, num_rays, perturb, rays_o.device, rays_o.dtype,
                                 generator)
-        out_c = coarse(rays_o[:, None] + rays_d[:, None] * t_c[..., None],
-                       viewdirs[:, None].expand(-1, self.num_coarse, -1) if coarse_color else None)
+        points_c = rays_o[:, None] + rays_d[:, None] * t_c[..., None]
+        if coarse_color:
+            out_c = coarse(points_c, viewdirs[:, None].expand(-1, self.num_coarse, -1))
+        else:  # density-only pass that just places the fine samples (detached anyway): no autograd graph
+            with torch.no_grad():
+                out_c = coarse(points_c, None)
         w_c = composite_weights(out_c['sigma'], sample_intervals(t_c, self.last_delta))
         result = {}
         if coarse_color:

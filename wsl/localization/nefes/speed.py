@@ -1,10 +1,13 @@
 """Refinement speed and memory of a NeFeS field backend: iterations/s of render + fusion + backward, peak memory.
 
-Each measurement runs in a fresh process (``spawn``) so that peak memory (``ru_maxrss`` growth on CPU,
-``torch.cuda.max_memory_allocated`` on CUDA) belongs to that backend alone.
+Each measurement runs in a fresh process (``spawn``) so that peak memory belongs to that backend alone: on CPU
+the peak of the resident set size (sampled every millisecond from ``/proc/self/statm``) above its value before
+the first iteration, on CUDA ``torch.cuda.max_memory_allocated`` above the memory allocated before it.
 """
 import multiprocessing as mp
+import os
 import resource
+import threading
 import time
 from typing import Dict, Optional, Sequence
 
@@ -13,6 +16,37 @@ PAPER_MLP = dict(coarse=dict(type='NeFeSField'), fine=dict(type='NeFeSField'))
 GRID_FIELD = dict(type='NeFeSGridField', bounds=((-2.0, -2.0, -2.0), (2.0, 2.0, 2.0)), grid_channels=4, width=64)
 FAST_GRID = dict(coarse=dict(GRID_FIELD, resolutions=(32, 64)), fine=dict(GRID_FIELD, resolutions=(32, 64, 128)))
 BACKENDS = dict(mlp=PAPER_MLP, grid=FAST_GRID)
+
+
+class _RSSSampler:
+    """Peak resident set size (MB) of this process while active, sampled from /proc (ru_maxrss without /proc)."""
+
+    def __init__(self, interval: float = 1e-3):
+        self.interval, self.peak, self._stop = interval, 0.0, threading.Event()
+        self._proc = os.path.exists('/proc/self/statm')
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def current(self) -> float:
+        if self._proc:
+            with open('/proc/self/statm') as f:
+                return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.current())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self.base = self.current()
+        self.peak = self.base
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.current())
 
 
 def _measure(backend: str, render_size: Sequence[int], iters: int, warmup: int, device: str, threads: Optional[int],
@@ -44,19 +78,18 @@ def _measure(backend: str, render_size: Sequence[int], iters: int, warmup: int, 
     if cuda:
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(warmup):
-        step()
-    if cuda:
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        step()
-    if cuda:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - t0
-    peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if cuda else \
-        (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) / 1024
+    with _RSSSampler() as rss:
+        for _ in range(warmup):
+            step()
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            step()
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+    peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if cuda else rss.peak - rss.base
     queue.put(dict(backend=backend, it_per_s=iters / seconds, sec_per_it=seconds / iters, peak_mem_mb=peak,
                    params=sum(p.numel() for p in model.parameters()), device=device,
                    render_size=f'{h}x{w}', samples_per_ray=model.renderer.num_coarse + model.renderer.num_fine))
@@ -75,8 +108,9 @@ def measure_refinement_speed(backend: str, render_size: Sequence[int] = (60, 80)
         threads (int | None): torch CPU threads in the measuring process.
 
     Returns:
-        dict: ``it_per_s``, ``sec_per_it``, ``peak_mem_mb`` (growth of the process peak RSS on CPU; peak
-        allocated CUDA memory on GPU), ``params``, ``device``, ``render_size``, ``samples_per_ray``.
+        dict: ``it_per_s``, ``sec_per_it``, ``peak_mem_mb`` (peak RSS above its value before the first
+        iteration on CPU; peak allocated CUDA memory above the allocation before it on GPU), ``params``,
+        ``device``, ``render_size``, ``samples_per_ray``.
     """
     if backend not in BACKENDS:
         raise ValueError(f'measure_refinement_speed: backend must be one of {sorted(BACKENDS)}, got {backend!r}')
