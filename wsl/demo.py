@@ -111,6 +111,15 @@ def _d2net_section(out_dir: str, quick: bool) -> DemoSection:
 register_section('d2net')(_d2net_section)
 
 
+def _nefes_section(out_dir: str, quick: bool) -> DemoSection:
+    """NeFeS refinement on the synthetic room: error table, trajectories and feature maps."""
+    from wsl.benchmarks.nefes import nefes_section
+    return nefes_section(out_dir, quick)
+
+
+register_section('nefes')(_nefes_section)
+
+
 def run_demo(out_dir: str = 'work_dirs/demo', quick: bool = False, sections: Optional[Sequence[str]] = None) -> dict:
     """Run the demo sections and write ``<out_dir>/report.md``; return ``{section: metrics}``."""
     names = list(sections) if sections else list(_SECTIONS)
