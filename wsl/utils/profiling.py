@@ -7,6 +7,7 @@ the growth of the peak resident set (CPU: ``ru_maxrss``) or the peak allocated C
 import importlib
 import multiprocessing as mp
 import resource
+import threading
 import time
 from typing import Any, Callable, Dict, Optional
 
@@ -39,6 +40,57 @@ class PeakMemory:
             self.mib = (torch.cuda.max_memory_allocated() - self._base) / 2**20
         else:
             self.mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self._base) / 1024
+
+
+def release_freed_memory() -> None:
+    """Return freed heap pages to the OS (glibc ``malloc_trim``) so that RSS deltas measure the next run only."""
+    import ctypes
+    import gc
+    gc.collect()
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the RSS baseline may include freed pages
+        pass
+
+
+class SampledPeakMemory:
+    """Peak memory above the level at entry, in MiB (``.peak_mb``): ``torch.cuda.max_memory_allocated`` on CUDA, the
+    process RSS (psutil, sampled every ``interval`` seconds in a thread, after returning freed pages to the OS) on
+    the CPU. Unlike :class:`PeakMemory` it can compare several runs inside one process."""
+
+    def __init__(self, device: torch.device, interval: float = 0.002) -> None:
+        self.device = torch.device(device)
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+
+    def _poll(self, proc, base: int) -> None:
+        peak = base
+        while not self._stop.is_set():
+            peak = max(peak, proc.memory_info().rss)
+            time.sleep(self.interval)
+        self.peak_mb = max(self.peak_mb, (max(peak, proc.memory_info().rss) - base) / 2**20)
+
+    def __enter__(self) -> 'SampledPeakMemory':
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._base = torch.cuda.memory_allocated(self.device)
+        else:
+            import psutil
+            release_freed_memory()
+            proc = psutil.Process()
+            self._thread = threading.Thread(target=self._poll, args=(proc, proc.memory_info().rss), daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+            self.peak_mb = (torch.cuda.max_memory_allocated(self.device) - self._base) / 2**20
+        else:
+            self._stop.set()
+            self._thread.join()
 
 
 def time_steps(step: Callable[[], Any], iters: int, warmup: int = 1, device: str = 'cpu') -> float:
