@@ -21,3 +21,20 @@ def test_detection_section_and_report(tmp_path, monkeypatch):
     assert '## Detection: source-only Faster R-CNN on shapes' in text and '| detection | target_test_map50 |' in text
     with pytest.raises(KeyError, match='unknown demo sections'):
         demo.run_demo(str(tmp_path / 'x'), sections=['nope'])
+
+
+def test_h2fa_section_tiny(tmp_path):
+    """The H²FA section trains both models, and its table and metrics carry the same run's figures."""
+    import os.path as osp
+    import json
+    from wsl.benchmarks.h2fa import h2fa_demo
+    sec = h2fa_demo(str(tmp_path), iters=2, num_train=8, num_test=4)
+    assert sec.title.startswith('Detection: H²FA R-CNN')
+    assert len(sec.figures) == 3 and all(osp.isfile(f) for f in sec.figures)
+    for name in ('source-only', 'h2fa'):
+        cached = json.load(open(tmp_path / 'h2fa_work' / name / 'bench_result.json'))
+        assert cached['iters'] == 2
+        assert sec.metrics[f'{name}/target_test_map50'] == cached['target_test_map50']
+        assert 0.0 <= cached['target_train_corloc'] <= 1.0
+        assert f"| {name} | {cached['target_test_map50']:.4f} |" in sec.markdown
+    assert 'h2fa' in __import__('wsl.demo', fromlist=['_SECTIONS'])._SECTIONS

@@ -93,6 +93,15 @@ def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: 
 register_section('detection')(_detection_section)
 
 
+def _h2fa_section(out_dir: str, quick: bool) -> DemoSection:
+    """H²FA R-CNN vs source-only on the shapes target domain: table, detections, Figure B.2 heat maps."""
+    from wsl.benchmarks.h2fa import h2fa_section
+    return h2fa_section(out_dir, quick)
+
+
+register_section('h2fa')(_h2fa_section)
+
+
 def _r2d2_section(out_dir: str, quick: bool) -> DemoSection:
     """R2D2 features: MMA on warped held-out photos, the matches figure, localization on a generated scene."""
     from wsl.localization.r2d2.demo import r2d2_section
