@@ -21,7 +21,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 from wsl.localization.r2d2.aachen import read_poses, write_poses
-from wsl.localization.r2d2.localize import LOCALIZATION_DEFAULTS, check_localization_cfg, localize_from_files
+from wsl.localization.r2d2.localize_queries import LOCALIZATION_DEFAULTS, check_localization_cfg, localize_from_files
 from wsl.localization.r2d2.pose_accuracy import AACHEN_THRESHOLDS, SEED_PAPER_THRESHOLDS, accuracy_report, \
     threshold_key
 

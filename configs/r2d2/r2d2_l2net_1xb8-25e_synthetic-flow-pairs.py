@@ -1,4 +1,4 @@
-# R2D2 trained the official way on synthetic homography pairs + real optical-flow pairs (W + A/F), tested on HPatches:
+# R2D2 trained the official way on synthetic homography pairs + real optical-flow pairs (W A S F), tested on HPatches:
 #   python tools/train.py configs/r2d2/r2d2_l2net_1xb8-25e_synthetic-flow-pairs.py
 #   python tools/test.py configs/r2d2/r2d2_l2net_1xb8-25e_synthetic-flow-pairs.py work_dirs/.../epoch_25.pth
 _base_ = ['../_base_/models/r2d2_l2net.py', '../_base_/datasets/r2d2_synthetic_flow_pairs.py',

@@ -3,7 +3,7 @@ import numpy as np
 import pycolmap
 import pytest
 
-from wsl.localization.r2d2.localize import (check_localization_cfg, estimate_query_pose, exhaustive_pairs,
+from wsl.localization.r2d2.localize_queries import (check_localization_cfg, estimate_query_pose, exhaustive_pairs,
                                             query_correspondences, split_pairs)
 from wsl.localization.r2d2.pose_accuracy import pose_error
 
@@ -76,3 +76,13 @@ def test_localization_cfg_check():
     assert check_localization_cfg(None)['ransac_max_error'] == 12.0  # hloc's / pycolmap's default
     with pytest.raises(ValueError, match='unknown localization settings'):
         check_localization_cfg(dict(ransac_threshold=8.0))
+
+
+def test_package_attribute_localize_is_the_function():
+    """The pycolmap names load lazily; importing their submodule first must not shadow the function ``localize``."""
+    import importlib
+    import subprocess
+    import sys
+    code = ('import wsl.localization.r2d2.localize_queries as m, wsl.localization.r2d2 as p; '
+            'assert p.localize is m.localize and callable(p.localize), p.localize')
+    subprocess.run([sys.executable, '-c', code], check=True, cwd=importlib.import_module('wsl').__path__[0] + '/..')

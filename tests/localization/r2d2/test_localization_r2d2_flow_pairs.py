@@ -235,21 +235,28 @@ def test_dataset_pair_list_and_layout_errors(tmp_path):
 
 
 def test_mixed_config_trains_on_synthetic_and_flow_pairs(tmp_path):
-    """The W + F style config: synthetic pairs from a folder and flow pairs, concatenated; one loss step."""
-    write_official_layout(tmp_path / 'aachen')
+    """The W A S F config: synthetic pairs from web and Aachen images, style-transfer still pairs and flow pairs,
+    concatenated; one loss step."""
+    img1, _ = write_official_layout(tmp_path / 'aachen')
+    (tmp_path / 'aachen' / 'style_transfer').mkdir()
+    Image.fromarray(255 - img1).save(tmp_path / 'aachen' / 'style_transfer' / '101.jpg.st_0.png')
     (tmp_path / 'web').mkdir()
     for i in range(2):
         Image.fromarray(texture(120, 160, seed=10 + i)).save(tmp_path / 'web' / f'{i}.jpg')
     cfg = Config.fromfile(os.path.join(REPO, 'configs', 'r2d2', 'r2d2_l2net_1xb8-25e_synthetic-flow-pairs.py'))
-    synth, flow = cfg.train_dataloader.dataset.datasets
-    assert synth.type == 'R2D2SyntheticPairDataset' and flow.type == 'R2D2FlowPairDataset'
+    synth, aachen, still, flow = cfg.train_dataloader.dataset.datasets
+    assert [d.type for d in (synth, aachen, still, flow)] == [
+        'R2D2SyntheticPairDataset', 'R2D2SyntheticPairDataset', 'R2D2StillPairDataset', 'R2D2FlowPairDataset']
     synth.update(img_dir=str(tmp_path / 'web'), crop=48, short_side=(96, 120), seed=0)
+    aachen.update(img_dir=str(tmp_path / 'aachen' / 'images_upright' / 'db'), crop=48, short_side=(96, 120), seed=0)
+    still.update(data_root=str(tmp_path / 'aachen'), crop=48, short_side=(96, 120), seed=0)
     flow.update(data_root=str(tmp_path / 'aachen'), crop=48, short_side2=(64, 128), seed=0)
     with DefaultScope.overwrite_default_scope('wsl'):  # MMEngine's ConcatDataset builds its parts in the scope
         ds = DATASETS.build(cfg.train_dataloader.dataset)
-    assert len(ds) == 3
-    items = [ds[0], ds[2]]  # one synthetic, one flow pair
-    assert 'homography' in items[0]['data_samples'] and 'flow_path' in items[1]['data_samples']
+    assert len(ds) == 2 + 2 + 1 + 1
+    items = [ds[0], ds[4], ds[5]]  # one synthetic, one still, one flow pair
+    assert 'homography' in items[0]['data_samples'] and 'flow_path' in items[2]['data_samples']
+    assert items[1]['data_samples'].img2_path.endswith('101.jpg.st_0.png')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()
     data = model.data_preprocessor(pseudo_collate(items), training=True)

@@ -34,6 +34,7 @@ from .repeatability_loss import R2D2CosimLoss, R2D2PeakyLoss, aflow_to_grid, cos
 from .sampler import R2D2NghSampler, disk_offsets
 from .semantic import HRNetSemanticBranch, load_hrnet_weights
 from .sift import rootsift_features
+from .still_pair_dataset import R2D2StillPairDataset
 from .synthetic_pairs import color_jitter, local_scale, synthetic_pair, tilt_homography
 
 __all__ = [
@@ -45,7 +46,8 @@ __all__ = [
     'HPATCHES_HIGH_RES', 'list_hpatches_pairs', 'read_homography', 'MMA_THRESHOLDS', 'hpatches_mma',
     'mutual_nn_match', 'pair_accuracy', 'project_homography', 'R2D2', 'R2D2PairDataPreprocessor', 'homography_aflow',
     'R2D2Context', 'HRNetSemanticBranch', 'load_hrnet_weights', 'LocalGuidedModule', 'MultiScaleAggregation',
-    'ContextFusion', 'R2D2SyntheticPairDataset', 'synthetic_pair', 'tilt_homography', 'local_scale', 'color_jitter',
+    'ContextFusion', 'R2D2SyntheticPairDataset', 'R2D2StillPairDataset', 'synthetic_pair', 'tilt_homography',
+    'local_scale', 'color_jitter',
     'read_colmap_model', 'read_database_model', 'read_intrinsics_list', 'read_nvm', 'read_pairs', 'read_poses',
     'write_intrinsics_list', 'write_pairs', 'write_poses', 'h5_feature_loader', 'open_feature_loader',
     'LOCALIZATION_DEFAULTS', 'estimate_query_pose', 'localize', 'localize_from_files', 'match_mutual_nn',
@@ -60,7 +62,8 @@ __all__ = [
 _LAZY = {
     **dict.fromkeys(('read_colmap_model', 'read_database_model', 'read_intrinsics_list', 'read_nvm', 'read_pairs',
                      'read_poses', 'write_intrinsics_list', 'write_pairs', 'write_poses'), 'aachen'),
-    **dict.fromkeys(('LOCALIZATION_DEFAULTS', 'estimate_query_pose', 'localize', 'localize_from_files'), 'localize'),
+    **dict.fromkeys(('LOCALIZATION_DEFAULTS', 'estimate_query_pose', 'localize', 'localize_from_files'),
+                    'localize_queries'),
     **dict.fromkeys(('SparseModel', 'build_tracks', 'triangulate_database', 'triangulate_tracks'), 'triangulation'),
 }
 
@@ -69,7 +72,7 @@ def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
     module = importlib.import_module(f'.{_LAZY[name]}', __name__)
-    for key, mod_name in _LAZY.items():  # bind them all (``localize`` is both a submodule and a function)
+    for key, mod_name in _LAZY.items():  # bind all names of that submodule
         if mod_name == _LAZY[name]:
             globals()[key] = getattr(module, key)
     return globals()[name]

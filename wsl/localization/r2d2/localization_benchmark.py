@@ -32,7 +32,7 @@ import pycolmap
 from wsl.benchmarks import register_benchmark
 from .aachen import make_camera, write_intrinsics_list, write_pairs, write_poses
 from .feature_files import list_images, load_rgb, save_features_npz
-from .localize import localize_from_files
+from .localize_queries import localize_from_files
 from .plane_scene import database_poses, make_plane_scene, query_poses, render_view, surface_points
 from .pose_accuracy import AACHEN_THRESHOLDS, SEED_PAPER_THRESHOLDS, accuracy_report, threshold_key
 from .sift import rootsift_features

@@ -75,8 +75,13 @@ def color_jitter(img: np.ndarray, rng: np.random.Generator, brightness: float = 
 def synthetic_pair(img: np.ndarray, rng: np.random.Generator, crop: int = 192,
                    short_side: Tuple[int, int] = (256, 1024), max_tilt: float = 0.5,
                    scale2: Tuple[float, float] = (0.5, 2.0), noise: float = 25, jitter: bool = True,
-                   trials: int = 25, min_overlap: float = 0.5) -> Optional[Dict[str, np.ndarray]]:
+                   trials: int = 25, min_overlap: float = 0.5,
+                   img2: Optional[np.ndarray] = None) -> Optional[Dict[str, np.ndarray]]:
     """One training pair from an (H, W, 3) uint8 RGB image.
+
+    With ``img2`` (H2, W2, 3), a *still pair* (R2D2's ``StillPairDataset``, e.g. an Aachen image and its day→night
+    style transfer): view 2 is drawn from ``img2`` instead of ``img``, the two sources related by the identity flow
+    rescaled to ``img2``'s size (x2 = x·W2/W, y2 = y·H2/H); the tilt, scale, jitter and noise are applied on top.
 
     Returns:
         dict or None: ``img1``, ``img2`` (crop, crop, 3) uint8, ``aflow`` (2, crop, crop) float32
@@ -117,7 +122,12 @@ def synthetic_pair(img: np.ndarray, rng: np.random.Generator, crop: int = 192,
     _, A1, A2, Hc, flow = best
     size = (crop, crop)
     img1 = cv2.warpPerspective(img, A1 @ S0, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    img2 = cv2.warpPerspective(img, A2 @ H12 @ S0, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if img2 is None:
+        img2 = cv2.warpPerspective(img, A2 @ H12 @ S0, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    else:  # source 1 -> source 2 is diag(W2/W, H2/H): warp img2 by (view 1 source -> view 2) after its inverse
+        D_inv = np.diag([w0 / img2.shape[1], h0 / img2.shape[0], 1.0])
+        img2 = cv2.warpPerspective(img2, A2 @ H12 @ S0 @ D_inv, size, flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT)
     if jitter:
         img2 = color_jitter(img2, rng)
     if noise:
