@@ -49,11 +49,9 @@ def _detection_section(out_dir: str, quick: bool) -> DemoSection:
 
 def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: int = 100) -> DemoSection:
     """The source-only detection section with an explicit schedule and data size."""
-    import mmcv
-
-    from wsl.apis import inference, init_model
+    from wsl.apis import init_model
+    from wsl.benchmarks.common import voc_detections
     from wsl.benchmarks.faster_rcnn_source_only import run_source_only
-    from wsl.datasets.synthetic.shapes import load_voc_instances
     from wsl.visualization import draw_detection_grid, plot_curves
 
     r = run_source_only(osp.join(out_dir, 'detection'), seed=0, iters=iters, num_train=num_train,
@@ -65,14 +63,9 @@ def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: 
         root = osp.join(r['data_root'], dom)
         with open(osp.join(root, 'ImageSets', 'Main', 'test.txt')) as f:
             ids = [line.strip() for line in f if line.strip()][:4]
-        for img_id in ids:
-            path = osp.join(root, 'JPEGImages', f'{img_id}.jpg')
-            pred = inference(model, path).pred_instances
-            gt = load_voc_instances(root, img_id)
-            images.append(mmcv.imread(path, channel_order='rgb'))
-            gts.append(dict(bboxes=gt['boxes'], labels=gt['labels']))
-            preds.append(dict(bboxes=pred.bboxes.numpy(), labels=pred.labels.numpy(), scores=pred.scores.numpy()))
-            titles.append(f'{dom} {img_id}')
+        for part, new in zip((images, gts, preds), voc_detections(model, root, ids)):
+            part.extend(new)
+        titles += [f'{dom} {img_id}' for img_id in ids]
     fig_det = draw_detection_grid(images, gts, preds, classes, osp.join(out_dir, 'detection_examples.png'),
                                   titles=titles)
     fig_loss = plot_curves({'faster-rcnn (source)': r['work_dir']}, ('loss', 'loss_cls', 'loss_bbox'),

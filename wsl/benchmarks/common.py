@@ -81,3 +81,21 @@ def train_and_test(config: str, work_dir: str, data_root: str, max_iters: int, s
     info = dict(checkpoint=osp.join(work_dir, f'iter_{max_iters}.pth'), config=cfg_file, train_seconds=train_s,
                 sec_per_iter=train_s / max_iters)
     return metrics, info
+
+
+def voc_detections(model, voc_root: str, img_ids: Sequence[str]) -> Tuple[list, list, list]:
+    """Run ``model`` on images of a VOC-layout folder; return (RGB images, ground truths, predictions) in the format
+    of :func:`wsl.visualization.draw_detection_grid`."""
+    import mmcv
+
+    from wsl.apis import inference
+    from wsl.datasets.synthetic.shapes import load_voc_instances
+    images, gts, preds = [], [], []
+    for img_id in img_ids:
+        path = osp.join(voc_root, 'JPEGImages', f'{img_id}.jpg')
+        pred = inference(model, path).pred_instances
+        gt = load_voc_instances(voc_root, img_id)
+        images.append(mmcv.imread(path, channel_order='rgb'))
+        gts.append(dict(bboxes=gt['boxes'], labels=gt['labels']))
+        preds.append(dict(bboxes=pred.bboxes.numpy(), labels=pred.labels.numpy(), scores=pred.scores.numpy()))
+    return images, gts, preds

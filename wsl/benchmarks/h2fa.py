@@ -27,7 +27,7 @@ CONFIGS = {
 # The synthetic target domain of the benchmark: the milder shift, where a source-only detector transfers partly
 # (on 'target' it scores about 0.02 mAP and a short CPU run cannot show any adaptation).
 TARGET_DOMAIN = 'target_mild'
-FULL_ITERS, QUICK_ITERS = 600, 150
+FULL_ITERS, QUICK_ITERS = 300, 150
 FULL_SEEDS, QUICK_SEEDS = (0, 1, 2), (0, )
 ABLATION_SEEDS = 1  # full mode: the A1 and A1+A2 rows run on the first seed only (CPU budget)
 
@@ -146,10 +146,8 @@ def h2fa_section(out_dir: str, quick: bool):
 
 def h2fa_demo(out_dir: str, iters: int, num_train: int = 200, num_test: int = 100):
     """The H²FA demo section with an explicit schedule and data size (tests use tiny ones)."""
-    import mmcv
-
-    from wsl.apis import inference, init_model
-    from wsl.datasets.synthetic.shapes import load_voc_instances
+    from wsl.apis import init_model
+    from wsl.benchmarks.common import voc_detections
     from wsl.demo import DemoSection
     from wsl.detection.heatmaps import draw_h2fa_heatmaps
     from wsl.visualization import draw_detection_grid
@@ -165,14 +163,10 @@ def h2fa_demo(out_dir: str, iters: int, num_train: int = 200, num_test: int = 10
     images, gts, preds, titles = [], [], [], []
     test_ids = _target_ids(root, 'test', 4)
     for name in ('source-only', 'h2fa'):
-        for img_id in test_ids:
-            path = osp.join(root, TARGET_DOMAIN, 'JPEGImages', f'{img_id}.jpg')
-            pred = inference(models[name], path).pred_instances
-            gt = load_voc_instances(osp.join(root, TARGET_DOMAIN), img_id)
-            images.append(mmcv.imread(path, channel_order='rgb'))
-            gts.append(dict(bboxes=gt['boxes'], labels=gt['labels']))
-            preds.append(dict(bboxes=pred.bboxes.numpy(), labels=pred.labels.numpy(), scores=pred.scores.numpy()))
-            titles.append(f'{name} {img_id}')
+        for part, new in zip((images, gts, preds),
+                             voc_detections(models[name], osp.join(root, TARGET_DOMAIN), test_ids)):
+            part.extend(new)
+        titles += [f'{name} {img_id}' for img_id in test_ids]
     fig_det = draw_detection_grid(images, gts, preds, classes, osp.join(out_dir, 'h2fa_detections.png'),
                                   titles=titles)
     figs = [fig_det]

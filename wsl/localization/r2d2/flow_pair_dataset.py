@@ -12,6 +12,7 @@ from wsl.registry import DATASETS
 from .feature_files import list_images, load_rgb
 from .flow_io import FLOW_FORMATS, flow_to_aflow, read_flow, read_mask
 from .flow_pairs import flow_pair_crop
+from .pair_io import black_pair, read_pair_list
 
 FLOW_EXTENSIONS = ('.png', '.flo')
 
@@ -72,21 +73,8 @@ class R2D2FlowPairDataset(BaseDataset):
         return pairs
 
     def _read_pair_list(self) -> List[dict]:
-        pairs = []
-        with open(self.ann_file) as f:
-            for num, line in enumerate(f, 1):
-                fields = line.split('#', 1)[0].split()
-                if not fields:
-                    continue
-                if len(fields) not in (3, 4):
-                    raise ValueError(f'{self.ann_file}:{num}: expected "img1 img2 flow [mask]", got {line.strip()!r}')
-                paths = [osp.join(self.data_root, p) for p in fields]
-                for p in paths:
-                    if not osp.isfile(p):
-                        raise FileNotFoundError(f'{self.ann_file}:{num}: file not found: {p}')
-                pairs.append(dict(img_path=paths[0], img2_path=paths[1], flow_path=paths[2],
-                                  mask_path=paths[3] if len(paths) == 4 else None))
-        return pairs
+        return [dict(img_path=p[0], img2_path=p[1], flow_path=p[2], mask_path=p[3] if len(p) == 4 else None)
+                for p in read_pair_list(self.ann_file, self.data_root, (3, 4), 'img1 img2 flow [mask]')]
 
     def _scan_official_layout(self) -> List[dict]:
         img_root, flow_root = osp.join(self.data_root, self.img_dir), osp.join(self.data_root, self.flow_dir)
@@ -141,9 +129,7 @@ class R2D2FlowPairDataset(BaseDataset):
                                     int(torch.randint(0, 2**62, (1, ))))
         out = flow_pair_crop(pair['img1'], pair['img2'], pair['aflow'], rng, **self.crop_cfg)
         if out is None:  # as the official loader: a black pair with an all-NaN flow
-            c = self.crop
-            out = dict(img1=np.zeros((c, c, 3), np.uint8), img2=np.zeros((c, c, 3), np.uint8),
-                       aflow=np.full((2, c, c), np.nan, np.float32))
+            out = black_pair(self.crop)
         imgs = torch.from_numpy(np.stack([out['img1'], out['img2']])).permute(0, 3, 1, 2).contiguous()
         sample = BaseDataElement(aflow=torch.from_numpy(out['aflow']),
                                  metainfo=dict(img_path=info['img_path'], img2_path=info['img2_path'],

@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 
 from wsl.registry import DATASETS
 from .feature_files import list_images, load_rgb
+from .pair_io import black_pair
 from .synthetic_pairs import synthetic_pair
 
 
@@ -58,9 +59,7 @@ class R2D2SyntheticPairDataset(Dataset):
             if pair is not None:
                 break
         if pair is None:
-            c = self.crop
-            pair = dict(img1=np.zeros((c, c, 3), np.uint8), img2=np.zeros((c, c, 3), np.uint8),
-                        aflow=np.full((2, c, c), np.nan, np.float32), H=np.full((3, 3), np.nan))
+            pair = black_pair(self.crop)
         imgs = torch.from_numpy(np.stack([pair['img1'], pair['img2']])).permute(0, 3, 1, 2).contiguous()
         sample = BaseDataElement(aflow=torch.from_numpy(pair['aflow']),
                                  metainfo=dict(img_path=path, homography=pair['H']))

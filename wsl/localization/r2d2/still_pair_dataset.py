@@ -11,6 +11,7 @@ from mmengine.structures import BaseDataElement
 
 from wsl.registry import DATASETS
 from .feature_files import list_images, load_rgb
+from .pair_io import black_pair, read_pair_list
 from .synthetic_pairs import synthetic_pair
 
 STYLE_TAG_SEP = '.jpg.st_'  # official naming: <db image tag>.jpg.st_<style source>
@@ -65,20 +66,8 @@ class R2D2StillPairDataset(BaseDataset):
         return pairs
 
     def _read_pair_list(self) -> List[dict]:
-        pairs = []
-        with open(self.ann_file) as f:
-            for num, line in enumerate(f, 1):
-                fields = line.split('#', 1)[0].split()
-                if not fields:
-                    continue
-                if len(fields) != 2:
-                    raise ValueError(f'{self.ann_file}:{num}: expected "img1 img2", got {line.strip()!r}')
-                paths = [osp.join(self.data_root, p) for p in fields]
-                for p in paths:
-                    if not osp.isfile(p):
-                        raise FileNotFoundError(f'{self.ann_file}:{num}: file not found: {p}')
-                pairs.append(dict(img_path=paths[0], img2_path=paths[1]))
-        return pairs
+        return [dict(img_path=p[0], img2_path=p[1])
+                for p in read_pair_list(self.ann_file, self.data_root, (2, ), 'img1 img2')]
 
     def _scan_official_layout(self) -> List[dict]:
         img_root, style_root = osp.join(self.data_root, self.img_dir), osp.join(self.data_root, self.style_dir)
@@ -109,9 +98,7 @@ class R2D2StillPairDataset(BaseDataset):
             if pair is not None:
                 break
         if pair is None:
-            c = self.crop
-            pair = dict(img1=np.zeros((c, c, 3), np.uint8), img2=np.zeros((c, c, 3), np.uint8),
-                        aflow=np.full((2, c, c), np.nan, np.float32), H=np.full((3, 3), np.nan))
+            pair = black_pair(self.crop)
         imgs = torch.from_numpy(np.stack([pair['img1'], pair['img2']])).permute(0, 3, 1, 2).contiguous()
         sample = BaseDataElement(aflow=torch.from_numpy(pair['aflow']),
                                  metainfo=dict(img_path=info['img_path'], img2_path=info['img2_path'],
