@@ -244,15 +244,19 @@ def test_benchmark_loss_helpers_on_exact_renders():
     assert np.allclose(feat_loss, 0.0, atol=1e-6) and np.allclose(rgb_loss, 0.01, atol=1e-6)
 
 
-def test_rss_sampler_sees_a_temporary_allocation():
+def test_speed_meter_sees_a_temporary_allocation_and_reports_consistent_numbers():
     import mmap
     import time
 
-    from wsl.localization.nefes.speed import _RSSSampler
+    from wsl.localization.nefes.speed import _measure
+    from wsl.utils.profiling import SampledPeakMemory  # the meter measure_refinement_speed uses
     size = 40 * 2**20
-    with _RSSSampler() as rss:
+    with SampledPeakMemory('cpu', interval=1e-3) as mem:
         block = mmap.mmap(-1, size)  # fresh pages, whatever the allocator holds already
         block.write(b'\x01' * size)
         time.sleep(0.05)
         block.close()
-    assert rss.peak - rss.base > 30  # MB
+    assert mem.peak_mb > 30  # MiB
+    res = _measure('grid', (6, 8), iters=1, warmup=0, device='cpu', threads=1)  # in-process, tiny render
+    assert res['it_per_s'] * res['sec_per_it'] == pytest.approx(1.0)
+    assert res['render_size'] == '6x8' and res['samples_per_ray'] == 128 and res['peak_mem_mb'] >= 0

@@ -4,7 +4,7 @@ Importing this package registers in the ``wsl`` registries its models (``NeFeS``
 ``NeFeSField``, ``NeFeSGridField``, ``NeFeSAPRModel``, ``NeFeSExposureACT``, ``NeFeSFusionCNN``, ``DFNet``,
 ``PoseNetResNetAPR``), datasets
 (``SevenScenesNeFeSDataset``, ``CambridgeLandmarksNeFeSDataset``), transforms (``LoadNeFeSImage``,
-``PackNeFeSInputs``), hooks (``NeFeSProgressiveHook``, ``NeFeSFeatureCalibrationHook``) and metric
+``LoadNeFeSMask``, ``PackNeFeSInputs``), hooks (``NeFeSProgressiveHook``, ``NeFeSFeatureCalibrationHook``) and metric
 (``AbsolutePoseErrorMetric``).
 """
 from .act import NeFeSExposureACT, affine_color_transform, luminance_histogram
@@ -25,13 +25,13 @@ from .renderer import NeFeSRenderer
 from .scene_frames import NEFES_SCENE_SETUPS, NeFeSSceneSetup
 from .seven_scenes import SevenScenesNeFeSDataset
 from .stage_hook import NeFeSProgressiveHook
-from .transforms import LoadNeFeSImage, PackNeFeSInputs
+from .transforms import LoadNeFeSImage, LoadNeFeSMask, PackNeFeSInputs
 
 __all__ = [
     'NeFeS', 'NeFeSField', 'NeFeSExposureACT', 'NeFeSFusionCNN', 'NeFeSPositionalEncoding', 'NeFeSRenderer',
     'NeFeSPoseCorrection', 'NeFeSQueryRenderer', 'NeFeSSceneSetup', 'NEFES_SCENE_SETUPS', 'affine_color_transform',
     'luminance_histogram', 'refine_apr_weights', 'refine_pose_direct', 'pose_errors', 'summarize_pose_errors',
     'average_scene_medians', 'evaluate_pose_files', 'SevenScenesNeFeSDataset', 'CambridgeLandmarksNeFeSDataset',
-    'LoadNeFeSImage', 'PackNeFeSInputs', 'NeFeSModel', 'NeFeSProgressiveHook', 'DFNet', 'PoseNetResNetAPR',
-    'AbsolutePoseErrorMetric', 'NeFeSAPRModel', 'NeFeSGridField', 'NeFeSFeatureCalibrationHook'
+    'LoadNeFeSImage', 'LoadNeFeSMask', 'PackNeFeSInputs', 'NeFeSModel', 'NeFeSProgressiveHook', 'DFNet',
+    'PoseNetResNetAPR', 'AbsolutePoseErrorMetric', 'NeFeSAPRModel', 'NeFeSGridField', 'NeFeSFeatureCalibrationHook'
 ]

@@ -9,6 +9,13 @@ Two layouts are read:
   ``{train,test}/poses/*.txt`` 4x4 camera-to-world matrices, paired after sorting.
 
 NeFeS ignores per-image calibration: the focal is a constant 744 px at 480 px image height (trap T9).
+
+Transient masks (``mask_dir``): the authors ship Mask2Former masks of transient classes
+(``Cambridge_semantic.zip``; the official ``data/setup_cambridge.py`` copies ``<Scene>_semantic_{train,test}/``
+to ``<Scene>/{train,test}/semantic/``). One 8-bit grayscale PNG per image, named like the DSAC*-converted image
+(``seq1_frame00001.png``: the PoseNet path with ``/`` replaced by ``_``), 255 = static, 0 = transient. The
+official loader pairs masks and images by sorted order; here each image's mask is found by name
+(``<split>/<mask_dir>/<image key stem><mask_suffix>``), which gives the same pairs and names a missing file.
 """
 import glob
 import os.path as osp
@@ -40,14 +47,46 @@ class CambridgeLandmarksNeFeSDataset(NeFeSPoseDataset):
         layout (str): ``'posenet'`` or ``'dsacstar'``.
         drop_train_frames (Sequence[int] | None): training-frame indices (after sorting) to drop in the
             ``dsacstar`` layout; None uses the official choice ((35, 42) for ShopFacade).
+        mask_dir (str | None): folder of transient masks inside ``<data_root>/<split>/`` (``'semantic'`` in the
+            official layout); each sample then gets ``mask_path`` (read by :class:`~.transforms.LoadNeFeSMask`).
+            None (default): no masks (``mask_path`` None, which LoadNeFeSMask passes through).
+        mask_suffix (str): mask file name = image key stem + this (``'.png'``).
         **kwargs: :class:`NeFeSPoseDataset` arguments.
     """
 
-    def __init__(self, *args, layout: str = 'posenet', drop_train_frames: Optional[Sequence[int]] = None, **kwargs):
+    def __init__(self, *args, layout: str = 'posenet', drop_train_frames: Optional[Sequence[int]] = None,
+                 mask_dir: Optional[str] = None, mask_suffix: str = '.png', **kwargs):
         if layout not in ('posenet', 'dsacstar'):
             raise ValueError(f'CambridgeLandmarksNeFeSDataset: layout must be posenet or dsacstar, got {layout!r}')
         self.layout, self.drop_train_frames = layout, drop_train_frames
+        self.mask_dir, self.mask_suffix = mask_dir, mask_suffix
         super().__init__(*args, **kwargs)
+
+    def mask_path(self, img_id: str) -> str:
+        """Transient-mask file of a frame: ``<data_root>/<split>/<mask_dir>/<key stem><mask_suffix>``, the key being
+        the DSAC*-style file name (``seq1/frame00001.png`` -> ``seq1_frame00001.png``)."""
+        key = osp.basename(img_id) if self.layout == 'dsacstar' else img_id.replace('\\', '/').replace('/', '_')
+        return self._path(self.split, self.mask_dir, osp.splitext(key)[0] + self.mask_suffix)
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        if self.mask_dir is None:  # masks switched off: LoadNeFeSMask passes these samples through
+            for info in data_list:
+                info['mask_path'] = None
+            return data_list
+        missing = []
+        for info in data_list:
+            info['mask_path'] = self.mask_path(info['img_id'])
+            if not osp.isfile(info['mask_path']):
+                missing.append(info['mask_path'])
+        if missing:
+            raise FileNotFoundError(f'Cambridge Landmarks: transient mask {missing[0]} (for image '
+                                    f'{next(i["img_path"] for i in data_list if i["mask_path"] == missing[0])}) not '
+                                    f'found; {len(missing)} of {len(data_list)} {self.split} masks missing. Expected '
+                                    f'one <image name stem>{self.mask_suffix} per image in '
+                                    f'{self._path(self.split, self.mask_dir)}, or set mask_dir=None to train '
+                                    f'without masks')
+        return data_list
 
     def axis_fix(self, poses: np.ndarray) -> np.ndarray:
         return flip_yz(poses)

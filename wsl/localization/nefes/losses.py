@@ -10,8 +10,28 @@ import torch
 from torch import Tensor
 
 
+def masked_mean(x: Tensor, mask: Optional[Tensor] = None) -> Tensor:
+    """Mean of ``x`` over the entries where the (broadcastable) ``mask`` is true; 0 when none is.
+
+    Entries outside the mask do not reach the value or the gradient (``torch.where``, not a product), so the
+    result equals ``x[mask].mean()`` computed on the valid entries alone.
+
+    Args:
+        x (Tensor): any shape.
+        mask (Tensor | None): boolean or 0/1, broadcastable to ``x``; None averages everything.
+
+    Returns:
+        Tensor: scalar.
+    """
+    if mask is None:
+        return x.mean()
+    mask = (mask > 0).expand_as(x)
+    return torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum() / mask.sum().clamp_min(1)
+
+
 def nerfw_photometric_loss(rgb_coarse: Tensor, rgb_fine: Tensor, beta: Tensor, sigma_t: Tensor, target: Tensor,
-                           coarse_weight: float = 0.5, transient_weight: float = 0.01) -> Dict[str, Tensor]:
+                           coarse_weight: float = 0.5, transient_weight: float = 0.01,
+                           mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
     """Photometric terms of NeFeS training.
 
     Args:
@@ -22,15 +42,18 @@ def nerfw_photometric_loss(rgb_coarse: Tensor, rgb_fine: Tensor, beta: Tensor, s
         target (Tensor): (R, 3) ground-truth colour.
         coarse_weight (float): weight of the coarse MSE (0.5).
         transient_weight (float): lambda_u on the mean transient density (0.01).
+        mask (Tensor | None): (R,) valid rays (Cambridge stage 3: static patch pixels). Every term is then the
+            same as computed on the valid rays alone (the official code indexes them out); None uses all rays.
 
     Returns:
         dict: ``loss_coarse``, ``loss_fine`` (MSE / (2 beta^2)), ``loss_beta`` (3 + mean log beta) and
         ``loss_transient``; their sum is L_rgb.
     """
-    return dict(loss_coarse=coarse_weight * (rgb_coarse - target).square().mean(),
-                loss_fine=((rgb_fine - target).square() / (2 * beta.square()[:, None])).mean(),
-                loss_beta=3 + torch.log(beta).mean(),
-                loss_transient=transient_weight * sigma_t.mean())
+    ray = None if mask is None else mask.reshape(-1, 1)
+    return dict(loss_coarse=coarse_weight * masked_mean((rgb_coarse - target).square(), ray),
+                loss_fine=masked_mean((rgb_fine - target).square() / (2 * beta.square()[:, None]), ray),
+                loss_beta=3 + masked_mean(torch.log(beta), None if mask is None else mask.reshape(-1)),
+                loss_transient=transient_weight * masked_mean(sigma_t, ray))
 
 
 def masked_l1_loss(pred: Tensor, target: Tensor, mask: Optional[Tensor] = None) -> Tensor:
@@ -43,10 +66,6 @@ def masked_l1_loss(pred: Tensor, target: Tensor, mask: Optional[Tensor] = None) 
             transient-object masks); None uses everything.
 
     Returns:
-        Tensor: scalar.
+        Tensor: scalar, the mean over the valid elements (0 when there is none).
     """
-    err = (pred - target).abs()
-    if mask is None:
-        return err.mean()
-    mask = mask.to(err.dtype).expand_as(err)
-    return (err * mask).sum() / mask.sum().clamp_min(1)
+    return masked_mean((pred - target).abs(), mask)

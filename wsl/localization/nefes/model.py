@@ -26,9 +26,14 @@ class NeFeSModel(BaseModel):
     positive ``tv_weight`` (the voxel-grid backend's total-variation prior) add ``loss_tv_coarse`` /
     ``loss_tv_fine`` in every stage.
 
+    Transient masks (Cambridge, :class:`~.transforms.LoadNeFeSMask`): when the data samples carry a ``mask``
+    (h, w) on the render grid (true = static pixel), stages 1-2 draw rays only from valid pixels and stage 3
+    drops the invalid patch pixels from every loss (photometric, feature and fusion) after the fusion CNN ran
+    on the whole patches, as the official code does. Samples without ``mask`` train on every pixel.
+
     Inputs (from :class:`~.transforms.PackNeFeSInputs`): ``inputs`` a list of (3, H, W) images in [0, 1];
     ``data_samples`` data elements (or dicts) with ``pose_nerf`` (3, 4), ``hist`` (N_b,), ``focal`` (px at
-    H x W), ``near``, ``far``.
+    H x W), ``near``, ``far`` and optionally ``mask`` (h, w) bool.
 
     Args:
         nefes (dict): :class:`~.nefes.NeFeS` config.
@@ -40,13 +45,20 @@ class NeFeSModel(BaseModel):
         lambda_feat (Sequence[float]): lambda_1 per stage (0, 0.04, 0.02).
         lambda_fusion (Sequence[float]): lambda_2 per stage (0, 0, 0.02).
         stage (int): initial stage.
+        use_masks (bool): honour the samples' transient masks (False trains on every pixel).
+        mask_shortfall (str): an image with fewer valid pixels than ``rays_per_image`` in stages 1-2:
+            ``'error'`` (the official sampler draws without replacement and fails) or ``'replace'`` (draw that
+            image's rays with replacement among its valid pixels).
     """
 
     def __init__(self, nefes: dict, feature_extractor: Optional[dict] = None, render_scale: int = 4,
                  rays_per_image: int = 1536, num_patches: int = 7, patch_size: int = 16,
                  lambda_feat: Sequence[float] = (0.0, 0.04, 0.02), lambda_fusion: Sequence[float] = (0.0, 0.0, 0.02),
-                 stage: int = 1, data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+                 stage: int = 1, use_masks: bool = True, mask_shortfall: str = 'error',
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if mask_shortfall not in ('error', 'replace'):
+            raise ValueError(f"NeFeSModel: mask_shortfall must be 'error' or 'replace', got {mask_shortfall!r}")
         self.nefes = MODELS.build(dict(type='NeFeS', **nefes) if 'type' not in nefes else nefes)
         self.feature_extractor = MODELS.build(feature_extractor) if feature_extractor is not None else None
         if self.feature_extractor is not None:
@@ -55,6 +67,7 @@ class NeFeSModel(BaseModel):
         self.num_patches, self.patch_size = num_patches, patch_size
         self.lambda_feat, self.lambda_fusion = tuple(lambda_feat), tuple(lambda_fusion)
         self.stage = stage
+        self.use_masks, self.mask_shortfall = use_masks, mask_shortfall
 
     def train(self, mode: bool = True):
         """Train mode everywhere except the frozen feature extractor (always eval, running BN statistics)."""
@@ -85,6 +98,38 @@ class NeFeSModel(BaseModel):
         return (h, w, stack('pose_nerf'), stack('hist'), float(_field(first, 'focal')) / self.render_scale,
                 float(_field(first, 'near')), float(_field(first, 'far')))
 
+    def _masks(self, data_samples: list, h: int, w: int, device) -> Optional[Tensor]:
+        """(B, h, w) bool static-pixel masks when every sample has one (and ``use_masks``), else None."""
+        has = [_has(d, 'mask') for d in data_samples]
+        if not self.use_masks or not any(has):
+            return None
+        if not all(has):
+            raise ValueError('NeFeSModel: some samples of the batch carry a transient mask and some do not; load '
+                             'masks for every image of the dataset (LoadNeFeSMask) or for none')
+        masks = []
+        for d in data_samples:
+            m = torch.as_tensor(_field(d, 'mask'))
+            if tuple(m.shape) != (h, w):
+                raise ValueError(f'NeFeSModel: the transient mask of {_name(d)} is {tuple(m.shape)} but the render '
+                                 f'grid is ({h}, {w}); LoadNeFeSMask.render_scale must equal NeFeSModel.render_scale '
+                                 f'({self.render_scale})')
+            masks.append(m > 0)
+        return torch.stack(masks).to(device)
+
+    def _sample_rays(self, b: int, h: int, w: int, masks: Optional[Tensor], data_samples: list, device) -> Tensor:
+        """Stage 1-2 rays: (B, rays_per_image) flat pixel indices, among static pixels when masks are given."""
+        if masks is not None:
+            counts = masks.flatten(1).sum(1)
+            for i, n in enumerate(counts.tolist()):
+                if n == 0 or (n < self.rays_per_image and self.mask_shortfall == 'error'):
+                    raise ValueError(
+                        f'NeFeSModel: the transient mask of {_name(data_samples[i])} leaves {n} valid pixels on the '
+                        f'{h}x{w} render grid but rays_per_image={self.rays_per_image} are drawn without replacement; '
+                        f'check the mask (8-bit, 255 = static, 0 = transient), lower rays_per_image or set '
+                        f"mask_shortfall='replace'")
+        return sample_random_pixels(b, h, w, self.rays_per_image, mask=masks, device=device,
+                                    replace_if_short=self.mask_shortfall == 'replace')
+
     def loss(self, imgs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         """Stage-dependent training losses for a batch of (B, 3, H, W) images."""
         if self.stage not in (1, 2, 3):
@@ -92,10 +137,14 @@ class NeFeSModel(BaseModel):
         b = imgs.shape[0]
         h, w, poses, hist, focal, near, far = self._batch(imgs, data_samples)
         rgb_t = F.interpolate(imgs, size=(h, w), mode='bilinear', align_corners=False).flatten(2)  # (B, 3, h*w)
+        masks = self._masks(data_samples, h, w, imgs.device)
+        valid = None  # (B, R) rays kept in the losses; stage-1-2 rays are all valid by construction
         if self.stage == 3:
             pix = sample_patches(h, w, self.num_patches, self.patch_size, device=imgs.device).expand(b, -1)
+            if masks is not None:
+                valid = torch.gather(masks.flatten(1), 1, pix)
         else:
-            pix = sample_random_pixels(b, h, w, self.rays_per_image, device=imgs.device)
+            pix = self._sample_rays(b, h, w, masks, data_samples, imgs.device)
         rays_o, rays_d = generate_rays(poses, h, w, focal, pix)
         out = self.nefes.render_rays(rays_o, rays_d, hist, near, far, perturb=True, coarse_color=True)
 
@@ -104,7 +153,8 @@ class NeFeSModel(BaseModel):
 
         target = gather(rgb_t)
         losses = nerfw_photometric_loss(out['rgb_coarse'].flatten(0, 1), out['rgb'].flatten(0, 1),
-                                        out['beta'].flatten(), out['sigma_t'].flatten(0, 1), target.flatten(0, 1))
+                                        out['beta'].flatten(), out['sigma_t'].flatten(0, 1), target.flatten(0, 1),
+                                        mask=None if valid is None else valid.flatten())
         for name, field in (('coarse', self.nefes.coarse), ('fine', self.nefes.fine)):
             if hasattr(field, 'regularization_loss') and getattr(field, 'tv_weight', 0) > 0:
                 losses[f'loss_tv_{name}'] = field.regularization_loss()
@@ -115,15 +165,17 @@ class NeFeSModel(BaseModel):
         with torch.no_grad():
             feat_t = self.feature_extractor.extract_features(imgs, levels=(0, ), size=(h, w))[0].flatten(2)
         feat_target = gather(feat_t)
-        losses['loss_feat'] = self.lambda_feat[self.stage - 1] * masked_l1_loss(out['feat'], feat_target)
+        losses['loss_feat'] = self.lambda_feat[self.stage - 1] * masked_l1_loss(
+            out['feat'], feat_target, None if valid is None else valid[..., None])
         if self.stage == 3:
             s, n = self.patch_size, self.num_patches
 
             def patches(x):  # (B, n*s*s, C) -> (B*n, C, s, s)
                 return x.reshape(b * n, s, s, -1).permute(0, 3, 1, 2)
 
-            fused = self.nefes.fusion(patches(out['rgb']), patches(out['feat']))
-            losses['loss_fusion'] = self.lambda_fusion[2] * masked_l1_loss(fused, patches(feat_target))
+            fused = self.nefes.fusion(patches(out['rgb']), patches(out['feat']))  # whole patches, then the mask
+            losses['loss_fusion'] = self.lambda_fusion[2] * masked_l1_loss(
+                fused, patches(feat_target), None if valid is None else patches(valid[..., None]))
         return losses
 
     def predict(self, imgs: Tensor, data_samples: list) -> list:
@@ -146,6 +198,18 @@ class NeFeSModel(BaseModel):
                     ds.set_field(v, k)
                 results.append(ds)
         return results
+
+
+def _has(sample, key: str) -> bool:
+    return key in sample
+
+
+def _name(sample) -> str:
+    """A sample's image for error messages."""
+    for key in ('img_path', 'img_id'):
+        if _has(sample, key):
+            return repr(_field(sample, key))
+    return 'a sample'
 
 
 def _field(sample, key: str):

@@ -1,14 +1,10 @@
 """Refinement speed and memory of a NeFeS field backend: iterations/s of render + fusion + backward, peak memory.
 
-Each measurement runs in a fresh process (``spawn``) so that peak memory belongs to that backend alone: on CPU
-the peak of the resident set size (sampled every millisecond from ``/proc/self/statm``) above its value before
-the first iteration, on CUDA ``torch.cuda.max_memory_allocated`` above the memory allocated before it.
+Each measurement runs in a fresh process (:func:`wsl.utils.profiling.run_isolated`) so that peak memory belongs to
+that backend alone, measured by :class:`wsl.utils.profiling.SampledPeakMemory`: on CPU the peak resident set size
+(sampled every millisecond) above its value before the first iteration, on CUDA ``torch.cuda.max_memory_allocated``
+above the memory allocated before it.
 """
-import multiprocessing as mp
-import os
-import resource
-import threading
-import time
 from typing import Dict, Optional, Sequence
 
 # The paper's field (MLPs) and a voxel-grid field of the kind shipped in configs/nefes/ (chess bounds).
@@ -18,44 +14,15 @@ FAST_GRID = dict(coarse=dict(GRID_FIELD, resolutions=(32, 64)), fine=dict(GRID_F
 BACKENDS = dict(mlp=PAPER_MLP, grid=FAST_GRID)
 
 
-class _RSSSampler:
-    """Peak resident set size (MB) of this process while active, sampled from /proc (ru_maxrss without /proc)."""
-
-    def __init__(self, interval: float = 1e-3):
-        self.interval, self.peak, self._stop = interval, 0.0, threading.Event()
-        self._proc = os.path.exists('/proc/self/statm')
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def current(self) -> float:
-        if self._proc:
-            with open('/proc/self/statm') as f:
-                return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.current())
-            time.sleep(self.interval)
-
-    def __enter__(self):
-        self.base = self.current()
-        self.peak = self.base
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.current())
-
-
-def _measure(backend: str, render_size: Sequence[int], iters: int, warmup: int, device: str, threads: Optional[int],
-             queue) -> None:
+def _measure(backend: str, render_size: Sequence[int], iters: int, warmup: int, device: str,
+             threads: Optional[int]) -> Dict[str, object]:
+    """One backend's measurement, in the calling process (see :func:`measure_refinement_speed`)."""
     import torch
 
     from wsl.localization.nefes.feature_matching import per_channel_cosine_loss
     from wsl.localization.nefes.nefes import NeFeS
     from wsl.localization.nefes.refine import NeFeSPoseCorrection
+    from wsl.utils.profiling import SampledPeakMemory, time_steps
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -74,25 +41,11 @@ def _measure(backend: str, render_size: Sequence[int], iters: int, warmup: int, 
         loss.backward()
         optim.step()
 
-    cuda = device.startswith('cuda')
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    with _RSSSampler() as rss:
-        for _ in range(warmup):
-            step()
-        if cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            step()
-        if cuda:
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - t0
-    peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if cuda else rss.peak - rss.base
-    queue.put(dict(backend=backend, it_per_s=iters / seconds, sec_per_it=seconds / iters, peak_mem_mb=peak,
-                   params=sum(p.numel() for p in model.parameters()), device=device,
-                   render_size=f'{h}x{w}', samples_per_ray=model.renderer.num_coarse + model.renderer.num_fine))
+    with SampledPeakMemory(device, interval=1e-3) as mem:  # the warm-up iterations count in the peak too
+        sec_per_it = time_steps(step, iters, warmup, device)
+    return dict(backend=backend, it_per_s=1 / sec_per_it, sec_per_it=sec_per_it, peak_mem_mb=mem.peak_mb,
+                params=sum(p.numel() for p in model.parameters()), device=device, render_size=f'{h}x{w}',
+                samples_per_ray=model.renderer.num_coarse + model.renderer.num_fine)
 
 
 def measure_refinement_speed(backend: str, render_size: Sequence[int] = (60, 80), iters: int = 3, warmup: int = 1,
@@ -114,10 +67,6 @@ def measure_refinement_speed(backend: str, render_size: Sequence[int] = (60, 80)
     """
     if backend not in BACKENDS:
         raise ValueError(f'measure_refinement_speed: backend must be one of {sorted(BACKENDS)}, got {backend!r}')
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_measure, args=(backend, tuple(render_size), iters, warmup, device, threads, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+    from wsl.utils.profiling import run_isolated
+    return run_isolated('wsl.localization.nefes.speed:_measure', backend=backend, render_size=tuple(render_size),
+                        iters=iters, warmup=warmup, device=device, threads=threads)
