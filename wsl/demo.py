@@ -86,6 +86,15 @@ def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: 
 register_section('detection')(_detection_section)
 
 
+def _bbam_section(out_dir: str, quick: bool) -> DemoSection:
+    """BBAM pseudo masks on shapes (reusing the detection section's detector): Figure 5 and mIoU vs baselines."""
+    from wsl.benchmarks.bbam import bbam_section
+    return bbam_section(out_dir, quick)
+
+
+register_section('bbam')(_bbam_section)
+
+
 def _h2fa_section(out_dir: str, quick: bool) -> DemoSection:
     """H²FA R-CNN vs source-only on the shapes target domain: table, detections, Figure B.2 heat maps."""
     from wsl.benchmarks.h2fa import h2fa_section

@@ -60,7 +60,8 @@ class ImageCRF:
         self._crf = dcrf.DenseCRF2D(w, h, self.num_classes)
         self._crf.addPairwiseGaussian(sxy=self.cfg['gaussian_sxy'], compat=self.cfg['gaussian_compat'])
         self._crf.addPairwiseBilateral(sxy=self.cfg['bilateral_sxy'], srgb=self.cfg['bilateral_srgb'],
-                                       rgbim=np.ascontiguousarray(image), compat=self.cfg['bilateral_compat'])
+                                       rgbim=np.require(image, requirements=('C', 'W')),  # pydensecrf: writable
+                                       compat=self.cfg['bilateral_compat'])
 
     def posterior(self, probs: np.ndarray) -> np.ndarray:
         """Mean-field marginals for class probabilities ``probs`` (C, H, W) → (C, H, W) float32 Q."""

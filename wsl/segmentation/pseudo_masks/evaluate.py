@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from wsl.segmentation.metrics import average_best_overlap, semantic_miou
-from .baselines import filled_box_masks, grabcut_masks
+from .baselines import box_crf_masks, filled_box_masks, grabcut_masks
 from .export import semantic_label_map
 
 
@@ -71,6 +71,15 @@ def baseline_mask_fns(grabcut_cfg: Optional[dict] = None, inclusive: bool = True
         return m, m
 
     return dict(box=box_fn, grabcut=grabcut_fn)
+
+
+def box_crf_mask_fn(cfg: Optional[dict] = None, start: str = 'box') -> Callable:
+    """:func:`.baselines.box_crf_masks` as a ``mask_fn``: boxes through BBAM's post-processing ``cfg``."""
+    def fn(image, boxes, labels):
+        r = box_crf_masks(image, boxes, cfg, start)
+        return r['strict'], r['loose']
+
+    return fn
 
 
 def evaluate_label_dir(out_dir: str, voc_root: str, classes: Sequence[str], which: str = 'strict',
