@@ -171,3 +171,26 @@ def test_voc_config_train_pipeline_keeps_masks_paired(tmp_path):
     assert (masks.loose.masks >= masks.masks).all() and masks.masks.sum() > 0
     scale = h / H
     assert masks.masks[0].sum() == pytest.approx(_masks()[0][3].sum() * scale**2, rel=0.1)
+
+
+def test_coco_config_train_pipeline_and_evaluator(tmp_path):
+    """The COCO downstream config: BBAM labels of train2017 through its pipeline (800/1333 resize, masks paired)
+    and the evaluator reading the val ground truth from its COCO JSON."""
+    from mmengine.config import Config
+
+    from wsl.registry import METRICS
+    from wsl.testing import REPO
+    _write(tmp_path)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'bbam', 'bbam-maskrcnn_r101-caffe_fpn_8xb2-90k_coco.py'))
+    assert cfg.model.roi_head.bbox_head.num_classes == 80 == cfg.model.roi_head.mask_head.num_classes
+    assert cfg.train_dataloader.dataset.type == 'BBAMPseudoMaskDataset'
+    ds = _dataset(tmp_path, cfg.train_dataloader.dataset.pipeline)
+    sample = ds[1]['data_samples']
+    h, w = sample.img_shape
+    assert (h, w) == (800, round(W * 800 / H))  # short side 800 (long side 1067 < 1333)
+    masks = sample.gt_instances.masks
+    assert isinstance(masks, PairedBitmapMasks) and (masks.loose.masks >= masks.masks).all()
+    metric_cfg = dict(cfg.val_evaluator, ann_file=str(tmp_path / 'instances_strict.json'))
+    metric = METRICS.build(metric_cfg)
+    assert metric.ann_file.endswith('instances_strict.json')
+    assert cfg.val_evaluator.ann_file == cfg.val_dataloader.dataset.data_root + cfg.val_dataloader.dataset.ann_file
