@@ -1,70 +1,12 @@
-"""Post-processing: hand-made OIC and NMS cases, and identity with a straightforward loop reference."""
+"""Post-processing: hand-made OIC and NMS cases, and identity with the loop reference of the official code
+(``wsl.testing.d2net_reference``)."""
 import numpy as np
 import pytest
 
 from wsl.temporal.postprocess import (CODE_THRESHOLDS, class_scores, localize, nms_1d, outer_inner_contrast,
                                       refine_tcam, select_classes, threshold_runs)
-
-
-# ----------------------------------------------------------------------------- loop reference
-def ref_nms(props, iou_thr):
-    """props: list of [s, e, score]; greedy by descending score (stable), IoU of index sets."""
-    order = sorted(range(len(props)), key=lambda i: -props[i][2])
-    todo = [props[i] for i in order]
-    kept = []
-    while todo:
-        top = todo.pop(0)
-        kept.append(top)
-        a = set(range(top[0], top[1]))
-        rest = []
-        for p in todo:
-            b = set(range(p[0], p[1]))
-            if len(a & b) / len(a | b) < iou_thr:
-                rest.append(p)
-        todo = rest
-    return kept
-
-
-def ref_localize(r, thresholds=CODE_THRESHOLDS, nms_iou=0.3, contrast_thr=0.7, score_ratio=0.1, k_div=8,
-                 rule='half_max'):
-    T, C = r.shape
-    k = max(1, int(T / k_div))
-    cs = np.array([np.mean(sorted(r[:, c], reverse=True)[:k]) for c in range(C)])
-    if rule == 'half_max':
-        keep_cls = [c for c in range(C) if cs[c] > cs.max() / 2 and cs[c] > 0]
-    else:
-        a = 1 if (cs > 1).any() else 0.5
-        keep_cls = [c for c in range(C) if cs[c] > max(a, sorted(cs)[-3])]
-    out = []
-    for c in keep_cls:
-        x = r[:, c]
-        props = []
-        for th in thresholds:
-            on = [0] + [int(v > th) for v in x] + [0]
-            starts = [i for i in range(len(on) - 1) if on[i + 1] - on[i] == 1]
-            ends = [i for i in range(len(on) - 1) if on[i + 1] - on[i] == -1]
-            for s, e in zip(starts, ends):
-                if e - s < 2:
-                    continue
-                m = max(1, int((e - s) / 4))
-                sides = []
-                if max(0, s - m) < s:
-                    sides.append(np.mean(x[max(0, s - m):s]))
-                if min(e + m, T) > e:
-                    sides.append(np.mean(x[e:min(e + m, T)]))
-                inner = np.mean(x[s:e])
-                if sides:
-                    outer = sides[0] if len(sides) == 1 else (sides[0] + sides[1]) / 2
-                    if contrast_thr is not None and (outer - inner + 1) / 2 > contrast_thr:
-                        continue
-                    props.append([s, e, inner - outer])
-                else:
-                    props.append([s, e, inner])
-        kept = ref_nms(props, nms_iou)
-        if kept:
-            top = kept[0][2]
-            out += [(c, p[0], p[1], p[2]) for p in kept if p[2] >= score_ratio * top]
-    return out
+from wsl.testing.d2net_reference import (reference_localize, reference_nms, reference_proposals,
+                                         same_detections)
 
 
 # ------------------------------------------------------------------------------------ tests
@@ -125,11 +67,30 @@ def test_vectorized_equals_loop_reference(seed):
     kw = [dict(), dict(nms_iou=0.5, contrast_thr=None), dict(score_ratio=0.0)][seed % 3]
     rule = 'top2' if seed == 5 else 'half_max'
     got = localize(r, class_rule=rule, **kw)
-    ref = ref_localize(r, rule=rule, **kw)
-    assert len(ref) > 0
-    assert got['labels'].tolist() == [c for c, _, _, _ in ref]
-    assert got['segments'].tolist() == [[s, e] for _, s, e, _ in ref]
-    np.testing.assert_allclose(got['scores'], [sc for _, _, _, sc in ref], rtol=0, atol=1e-12)
+    ref = reference_localize(r, class_rule=rule, **kw)
+    assert len(ref['scores']) > 0
+    assert got['labels'].tolist() == ref['labels'].tolist()
+    assert got['segments'].tolist() == ref['segments'].tolist()
+    np.testing.assert_allclose(got['scores'], ref['scores'], rtol=0, atol=1e-12)
+    assert same_detections(got, ref, atol=1e-12)
+
+
+def test_reference_on_hand_made_sequence():
+    # the reference itself against the hand-computed values of test_runs_and_oic_on_hand_made_sequence
+    x = np.array([0.0, 0.1, 0.8, 0.9, 0.7, 0.2, 0.0, 0.6, 0.6, 0.1])
+    props = reference_proposals(x, [0.5])
+    assert [p[:2] for p in props] == [[2, 5], [7, 9]]
+    np.testing.assert_allclose([p[2] for p in props], [0.65, 0.55])
+    kept = reference_nms([[0, 10, 0.9], [1, 9, 0.8], [8, 12, 0.7], [9, 12, 0.6], [7, 10, 0.5]], 0.3)
+    assert [p[:2] for p in kept] == [[0, 10], [8, 12]]
+    # selection uses r by default; passing T instead changes which classes are localized
+    r = np.zeros((16, 2))
+    r[4:8, 0], r[10:14, 1] = 0.9, 0.3
+    assert reference_localize(r)['labels'].tolist() == [0]
+    t = r.copy()
+    t[:, 1] *= 3
+    assert set(reference_localize(r, select_scores=t)['labels'].tolist()) == {0, 1}
+    assert not same_detections(reference_localize(r), reference_localize(r, select_scores=t))
 
 
 def test_empty_and_degenerate_inputs():
@@ -138,3 +99,20 @@ def test_empty_and_degenerate_inputs():
     # a constant video: one whole-video proposal per threshold below the value, scored by inner
     out = localize(np.full((12, 1), 0.3))
     assert out['segments'].tolist() == [[0, 12]] and np.allclose(out['scores'], [0.3])
+
+
+def test_nms_matrix_and_row_paths_agree(monkeypatch):
+    import wsl.temporal.postprocess as pp
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 100, size=300)
+    e = s + rng.integers(2, 30, size=300)
+    scores = np.round(rng.random(300), 2)  # many ties: the stable order decides
+    groups = rng.integers(0, 3, size=300)
+    got = {thr: pp.nms_1d(s, e, scores, thr, groups) for thr in (0.3, 0.5)}
+    monkeypatch.setattr(pp, '_NMS_MATRIX_MAX', 0)  # long-list path: one IoU row per kept proposal
+    for thr, keep in got.items():
+        assert pp.nms_1d(s, e, scores, thr, groups).tolist() == keep.tolist()
+        # class-wise: the same as one NMS per group, groups ascending
+        per_group = [np.flatnonzero(groups == g)[pp.nms_1d(s[groups == g], e[groups == g], scores[groups == g], thr)]
+                     for g in range(3)]
+        assert keep.tolist() == np.concatenate(per_group).tolist()

@@ -57,3 +57,14 @@ def test_command_line_writes_the_config_set(tmp_path, capsys):
     assert osp.basename(out['feature_file']) == f"{D2NET_SYNTHETIC['name']}-I3D-JOINTFeatures.npy"
     assert len(out['classes']) == D2NET_SYNTHETIC['num_classes']
     assert load_features(out['feature_file'], 16)[0].shape[1] == 16
+
+
+def test_more_test_videos_keep_the_earlier_videos(tmp_path):
+    # D2NET_SYNTHETIC went from 50 to 200 test videos: videos are drawn one after the other, so the training set and
+    # the first test videos of a larger set are those of the smaller one
+    small = make_wtalc_synthetic(str(tmp_path / 'a'), num_classes=3, num_train=4, num_test=2, feat_dim=8, seed=7)
+    large = make_wtalc_synthetic(str(tmp_path / 'b'), num_classes=3, num_train=4, num_test=5, feat_dim=8, seed=7)
+    fs, fl = load_features(small['feature_file'], 8), load_features(large['feature_file'], 8)
+    assert len(fs) == 6 and len(fl) == 9
+    assert all(np.array_equal(a, b) for a, b in zip(fs, fl))
+    assert large['videos'][:6] == small['videos']

@@ -18,6 +18,7 @@ BENCHMARK_MODULES = (
     'wsl.benchmarks.bbam_speed',
     'wsl.benchmarks.bbam',
     'wsl.benchmarks.d2net',
+    'wsl.benchmarks.d2net_speed',
     'wsl.localization.r2d2.benchmark',
     'wsl.localization.r2d2.localization_benchmark',
     'wsl.localization.r2d2.speed_benchmark',

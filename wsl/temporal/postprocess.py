@@ -12,6 +12,7 @@ import numpy as np
 # θ = j/40, j = 1..19 → 0.025 ... 0.475 (code); the paper says 0.025 ... 0.5 (j = 1..20)
 CODE_THRESHOLDS = tuple(j / 40 for j in range(1, 20))
 PAPER_THRESHOLDS = tuple(j / 40 for j in range(1, 21))
+_NMS_MATRIX_MAX = 1024  # NMS over at most this many proposals builds the N x N suppression matrix
 
 
 def refine_tcam(tcam: np.ndarray, lambda_prime: np.ndarray, rescale_max: Optional[float] = None) -> np.ndarray:
@@ -37,8 +38,7 @@ def class_scores(scores: np.ndarray, k_divisor: float = 8, rounding: str = 'floo
     T = scores.shape[0]
     k = T / k_divisor
     k = max(1, int(np.floor(k) if rounding == 'floor' else np.ceil(k)))
-    top = -np.sort(-scores, axis=0)[:k]
-    return top.mean(axis=0)
+    return np.sort(scores, axis=0)[:-k - 1:-1].mean(axis=0)  # top k, descending
 
 
 def select_classes(cls_scores: np.ndarray, rule: str = 'half_max') -> np.ndarray:
@@ -75,13 +75,17 @@ def threshold_runs(r: np.ndarray, thresholds: Sequence[float], min_len: int = 2)
         by row, then threshold, then start.
     """
     K, T = r.shape
-    on = r[:, None, :] > np.asarray(thresholds, dtype=np.float64)[None, :, None]  # (K, J, T)
-    pad = np.zeros((K, on.shape[1], 1), dtype=np.int8)
-    d = np.diff(np.concatenate([pad, on.astype(np.int8), pad], axis=2), axis=2)  # (K, J, T + 1)
-    k, _, s = np.nonzero(d == 1)
-    e = np.nonzero(d == -1)[2]
+    J = len(thresholds)
+    on = np.zeros((K, J, T + 2), dtype=np.int8)  # zero-padded at both ends, so every run has a start and an end
+    np.greater(r[:, None, :], np.asarray(thresholds, dtype=np.float64)[None, :, None], out=on[:, :, 1:-1],
+               casting='unsafe')
+    edges = np.flatnonzero(np.diff(on.ravel()))  # in C order, each row's edges alternate start, end
+    # a flat diff also sees the row boundaries, but rows start and end at 0, so no edge lands there
+    starts, ends = edges[0::2], edges[1::2]
+    row = starts // (T + 2)  # k·J + j
+    s, e = starts - row * (T + 2), ends - row * (T + 2)  # [s, e) in snippets (the pad shifts by one, diff back)
     long_enough = (e - s) >= min_len
-    return k[long_enough], s[long_enough], e[long_enough]
+    return row[long_enough] // J, s[long_enough], e[long_enough]
 
 
 def outer_inner_contrast(r: np.ndarray, k: np.ndarray, s: np.ndarray, e: np.ndarray,
@@ -100,44 +104,94 @@ def outer_inner_contrast(r: np.ndarray, k: np.ndarray, s: np.ndarray, e: np.ndar
         tuple[ndarray, ndarray, ndarray]: score (N,), inner (N,), outer (N,) (NaN where no side).
     """
     T = r.shape[1]
-    cs = np.concatenate([np.zeros((r.shape[0], 1)), np.cumsum(r, axis=1, dtype=np.float64)], axis=1)
+    cs = np.zeros((r.shape[0], T + 1))
+    np.cumsum(r, axis=1, out=cs[:, 1:])
+    cs = cs.ravel()  # linear indices k·(T + 1) + t below: fewer NumPy calls per video
+    base = k * (T + 1)
     length = e - s
-    inner = (cs[k, e] - cs[k, s]) / length
-    m = np.maximum(1, np.floor(length * inflate).astype(np.int64))
+    m = np.maximum(1, (length * inflate).astype(np.int64))  # floor (lengths are positive)
     a, b = np.maximum(0, s - m), np.minimum(e + m, T)
-    has_l, has_r = a < s, b > e
-    with np.errstate(invalid='ignore', divide='ignore'):
-        left = (cs[k, s] - cs[k, a]) / (s - a)
-        right = (cs[k, b] - cs[k, e]) / (b - e)
-    outer = np.where(has_l & has_r, (left + right) / 2, np.where(has_l, left, np.where(has_r, right, np.nan)))
+    c_s, c_e = cs[base + s], cs[base + e]
+    inner = (c_e - c_s) / length
+    n_l, n_r = s - a, b - e
+    left = (c_s - cs[base + a]) / np.maximum(n_l, 1)  # 0 / 1 where the side is empty (not used then)
+    right = (cs[base + b] - c_e) / np.maximum(n_r, 1)
+    has_l, has_r = n_l > 0, n_r > 0
+    outer = np.where(has_l, np.where(has_r, (left + right) / 2, left), np.where(has_r, right, np.nan))
     score = np.where(has_l | has_r, inner - outer, inner)
     return score, inner, outer
 
 
-def segment_iou_1d(s: int, e: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """IoU of the integer snippet range [s, e) with ranges [starts, ends) (as index sets)."""
+def segment_iou_1d(s, e, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """IoU of integer snippet ranges [s, e) with ranges [starts, ends) as index sets (NumPy broadcasting: scalars
+    against (N,) give (N,); (N,) against (N, 1) the (N, N) matrix)."""
     inter = np.maximum(0, np.minimum(e, ends) - np.maximum(s, starts))
     union = (e - s) + (ends - starts) - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
 
 
-def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_thr: float = 0.3) -> np.ndarray:
+def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_thr: float = 0.3,
+           groups: Optional[np.ndarray] = None) -> np.ndarray:
     """Greedy 1-D NMS: visit by descending score (stable), drop later ones with IoU >= iou_thr.
+
+    Only kept proposals are visited (one vectorized IoU row each), so the cost grows with the number kept.
 
     Args:
         starts, ends (ndarray): (N,) integer ranges [s, e); scores (ndarray): (N,).
         iou_thr (float): suppression IoU (code 0.3; paper 0.5).
+        groups (ndarray, optional): (N,) group ids (classes); proposals only suppress their own group
+            (class-wise NMS in one call). The result is then ordered by group (ascending), then score.
 
     Returns:
-        ndarray: indices of the kept proposals, by descending score.
+        ndarray: indices of the kept proposals, by descending score (within each group).
     """
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind='stable')
-    s, e = starts[order], ends[order]
-    alive = np.ones(len(order), dtype=bool)
-    for i in range(len(order)):
-        if alive[i]:
-            alive[i + 1:] &= segment_iou_1d(s[i], e[i], s[i + 1:], e[i + 1:]) < iou_thr
-    return order[alive]
+    scores = np.asarray(scores, dtype=np.float64)
+    if groups is None:
+        order = np.argsort(-scores, kind='stable')
+        g = np.zeros(len(order), dtype=np.int64)
+    else:
+        order = np.lexsort((-scores, groups))  # group, then descending score; stable (ties by index)
+        g = np.asarray(groups)[order]
+    s, e = np.asarray(starts)[order], np.asarray(ends)[order]
+    n = len(order)
+    alive = np.ones(n, dtype=bool)
+    kept = []
+    if n <= _NMS_MATRIX_MAX:  # all pairwise suppressions at once, then one row per kept proposal
+        sup = segment_iou_1d(s, e, s[:, None], e[:, None]) >= iou_thr  # symmetric (n, n)
+        sup &= g[:, None] == g[None, :]
+        i = 0
+        while n:
+            kept.append(i)
+            alive &= ~sup[i]
+            alive[i] = False
+            i = int(alive.argmax())  # the first one left (the earlier ones were all visited)
+            if not alive[i]:
+                break
+    else:  # long lists: one IoU row per kept proposal, no N x N matrix
+        i = 0
+        while i < n:
+            kept.append(i)
+            alive[i] = False
+            alive &= ~((g == g[i]) & (segment_iou_1d(s[i], e[i], s, e) >= iou_thr))
+            nxt = np.flatnonzero(alive[i + 1:])
+            if nxt.size == 0:
+                break
+            i += 1 + int(nxt[0])
+    return order[np.asarray(kept, dtype=np.int64)]
+
+
+def localize_kwargs(test_cfg: Optional[dict] = None) -> dict:
+    """The :func:`localize` arguments held in a model's ``test_cfg`` (code values where a key is missing).
+
+    ``select_on`` ('refined' code / 'tcam' paper) is not an argument of :func:`localize`: the caller passes the
+    TCAM as ``select_scores`` when it is 'tcam'.
+    """
+    cfg = dict(test_cfg or {})
+    return dict(thresholds=tuple(cfg.get('thresholds', CODE_THRESHOLDS)), min_len=cfg.get('min_len', 2),
+                inflate=cfg.get('inflate', 0.25), contrast_thr=cfg.get('contrast_thr', 0.7),
+                nms_iou=cfg.get('nms_iou', 0.3), score_ratio=cfg.get('score_ratio', 0.1),
+                class_rule=cfg.get('class_rule', 'half_max'), k_divisor=cfg.get('k_divisor', 8),
+                k_rounding=cfg.get('k_rounding', 'floor'))
 
 
 def localize(r: np.ndarray, select_scores: Optional[np.ndarray] = None,
@@ -177,23 +231,20 @@ def localize(r: np.ndarray, select_scores: Optional[np.ndarray] = None,
     k, s, e = threshold_runs(rc, thresholds, min_len)
     if k.size == 0:
         return empty
-    # identical (class, s, e) proposals from several θ have identical scores; NMS keeps one of them
-    key = np.stack([k, s, e], axis=1)
-    _, first = np.unique(key, axis=0, return_index=True)
-    first = np.sort(first)
-    k, s, e = k[first], s[first], e[first]
+    # identical (class, s, e) proposals from several θ have identical scores and stay adjacent in the stable NMS
+    # order, where the first suppresses the others (IoU 1), as in the official code; no deduplication needed
     score, inner, outer = outer_inner_contrast(rc, k, s, e, inflate)
+    ok = np.ones(len(k), dtype=bool) if contrast_thr is None else (outer - inner + 1) / 2 <= contrast_thr
     if contrast_thr is not None:
-        ok = np.isnan(outer) | ((outer - inner + 1) / 2 <= contrast_thr)
-        k, s, e, score = k[ok], s[ok], e[ok], score[ok]
-    out_k, out_s, out_e, out_sc = [], [], [], []
-    for ki in np.unique(k):
-        idx = np.flatnonzero(k == ki)
-        keep = idx[nms_1d(s[idx], e[idx], score[idx], nms_iou)]
-        keep = keep[score[keep] >= score_ratio * score[keep[0]]]
-        out_k.append(np.full(len(keep), classes[ki])), out_s.append(s[keep])
-        out_e.append(e[keep]), out_sc.append(score[keep])
-    if not out_k:
+        ok |= np.isnan(outer)  # whole-video proposals have no outer side and are kept
+    # Score cut before NMS: the top proposal of a class always survives NMS, so the cut "score >= ratio · top
+    # after NMS" is known in advance, and a proposal below it can only suppress proposals below it too.
+    top = np.full(len(classes), -np.inf)
+    np.maximum.at(top, k, np.where(ok, score, -np.inf))
+    ok &= score >= score_ratio * top[k]
+    k, s, e, score = k[ok], s[ok], e[ok], score[ok]
+    if k.size == 0:
         return empty
-    return dict(segments=np.stack([np.concatenate(out_s), np.concatenate(out_e)], axis=1).astype(np.int64),
-                scores=np.concatenate(out_sc), labels=np.concatenate(out_k).astype(np.int64))
+    keep = nms_1d(s, e, score, nms_iou, groups=k)
+    return dict(segments=np.stack([s[keep], e[keep]], axis=1).astype(np.int64), scores=score[keep],
+                labels=classes[k[keep]].astype(np.int64))

@@ -1,4 +1,4 @@
-# The synthetic W-TALC-format set of `wsl bench d2net` (generator version 2: 6 classes, 100 train / 50 test videos,
+# The synthetic W-TALC-format set of `wsl bench d2net` (generator version 2: 6 classes, 100 train / 200 test videos,
 # 256-d features = 128 "RGB" | 128 "flow"). Write it with
 #   python -m wsl.datasets.synthetic.wtalc data/d2net_synthetic --seed 0
 dataset_type = 'WTALCDataset'

@@ -58,28 +58,54 @@ def to_snippets(segments: np.ndarray, rate: float = SNIPPET_RATE) -> np.ndarray:
 
 
 def _match_class(p_vid, p_seg, p_score, g_vid, g_seg, thresholds, protocol):
-    """TP flags (K, M) of one class's predictions sorted by descending score, and that order."""
-    order = np.argsort(-p_score, kind='stable')
-    thr = np.asarray(thresholds, np.float64)[:, None]
-    tp = np.zeros((len(thr), len(order)), dtype=bool)
-    by_video: Dict = {}
-    for j, v in enumerate(g_vid):
-        by_video.setdefault(v, []).append(j)
-    locked = np.zeros((len(thr), len(g_vid)), dtype=bool)
-    for rank, i in enumerate(order):
-        cand = by_video.get(p_vid[i])
-        if not cand:
-            continue
-        cand = np.asarray(cand)
-        iou = segment_iou(p_seg[i], g_seg[cand])
-        ok = (iou[None, :] >= thr) & ~locked[:, cand]  # (K, G_v)
+    """TP flags (K, M) of one class's predictions sorted by descending score (stable).
+
+    Predictions of different videos never compete for a GT, so the greedy matching runs over the rank of a
+    prediction inside its video: step r matches the r-th best prediction of every video at once, for all K
+    thresholds, against the (video's GT in stored order) x (IoU) table computed once.
+    """
+    order = np.argsort(-np.asarray(p_score, np.float64), kind='stable')
+    thr = np.asarray(thresholds, np.float64)
+    K, M, G = len(thr), len(order), len(g_vid)
+    tp = np.zeros((K, M), dtype=bool)
+    if M == 0 or G == 0:
+        return tp
+    codes: Dict = {}
+    g_code = np.array([codes.setdefault(v, len(codes)) for v in g_vid], dtype=np.int64)
+    V = len(codes)  # code V: a video without GT of the class
+    p_code = np.array([codes.get(v, V) for v in np.asarray(p_vid, dtype=object)[order]], dtype=np.int64)
+
+    def by_video(c):  # stable grouping by video: (permutation, rank inside the video)
+        perm = np.argsort(c, kind='stable')
+        first = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=V + 1))[:-1]])
+        rank = np.empty(len(c), dtype=np.int64)
+        rank[perm] = np.arange(len(c)) - first[c[perm]]
+        return perm, rank
+
+    g_perm, g_rank = by_video(g_code)
+    table = np.full((V + 1, int(g_rank.max()) + 1), -1, dtype=np.int64)  # GT of each video in stored order
+    table[g_code[g_perm], g_rank[g_perm]] = g_perm
+    cand = table[p_code]  # (M, Gmax) candidate GT of each prediction, -1 padded
+    valid = cand >= 0
+    seg = np.asarray(p_seg, np.float64)[order]
+    gs = np.asarray(g_seg, np.float64)[np.maximum(cand, 0)]  # (M, Gmax, 2)
+    inter = np.clip(np.minimum(seg[:, None, 1], gs[..., 1]) - np.maximum(seg[:, None, 0], gs[..., 0]), 0, None)
+    union = np.clip(seg[:, 1] - seg[:, 0], 0, None)[:, None] + np.clip(gs[..., 1] - gs[..., 0], 0, None) - inter
+    iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    _, p_rank = by_video(p_code)
+    locked = np.zeros((K, G + 1), dtype=bool)  # column G: the padding, never matched
+    for r in range(int(p_rank.max()) + 1):
+        sel = np.flatnonzero(p_rank == r)  # at most one prediction per video: no two compete for a GT
+        c = np.where(valid[sel], cand[sel], G)  # (n, Gmax)
+        ok = (iou[sel][None] >= thr[:, None, None]) & valid[sel][None] & ~locked[:, c]  # (K, n, Gmax)
         if protocol == 'legacy':
-            pick = ok.argmax(axis=1)  # first fit in stored order
+            pick = ok.argmax(axis=2)  # first fit in stored order
         else:
-            pick = np.where(ok, iou[None, :], -1.0).argmax(axis=1)  # best tIoU, ties → first
-        hit = ok[np.arange(len(thr)), pick]
-        tp[hit, rank] = True
-        locked[np.flatnonzero(hit), cand[pick[hit]]] = True
+            pick = np.where(ok, iou[sel][None], -1.0).argmax(axis=2)  # best tIoU, ties → first
+        hit = np.take_along_axis(ok, pick[..., None], axis=2)[..., 0]  # (K, n)
+        tp[:, sel] = hit
+        k, n = np.nonzero(hit)
+        locked[k, c[n, pick[k, n]]] = True
     return tp
 
 

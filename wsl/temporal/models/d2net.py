@@ -14,7 +14,7 @@ from mmengine.structures import BaseDataElement, InstanceData
 from torch import Tensor
 
 from wsl.registry import MODELS
-from ..postprocess import CODE_THRESHOLDS, localize, refine_tcam
+from ..postprocess import localize, localize_kwargs, refine_tcam
 from .attention import background_reference_batch, bottom_up_attention
 from .mil_pooling import snippet_counts, valid_videos
 
@@ -168,11 +168,7 @@ class D2Net(BaseModel):
         lam = bottom_up_attention(out['embeddings'][0], self.x_ref).float().cpu().numpy()
         r = refine_tcam(tcam, lam, cfg.get('lambda_rescale_max'))
         dets = localize(r, select_scores=tcam if cfg.get('select_on', 'refined') == 'tcam' else None,
-                        thresholds=cfg.get('thresholds', CODE_THRESHOLDS), min_len=cfg.get('min_len', 2),
-                        inflate=cfg.get('inflate', 0.25), contrast_thr=cfg.get('contrast_thr', 0.7),
-                        nms_iou=cfg.get('nms_iou', 0.3), score_ratio=cfg.get('score_ratio', 0.1),
-                        class_rule=cfg.get('class_rule', 'half_max'), k_divisor=cfg.get('k_divisor', 8),
-                        k_rounding=cfg.get('k_rounding', 'floor'))
+                        **localize_kwargs(cfg))
         return dict(tcam=tcam, lambda_prime=lam, **dets)
 
     def predict(self, inputs, data_samples: Optional[list] = None) -> List[BaseDataElement]:
