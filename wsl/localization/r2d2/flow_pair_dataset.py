@@ -3,16 +3,13 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import numpy as np
-import torch
 from mmengine.dataset import BaseDataset
-from mmengine.structures import BaseDataElement
 
 from wsl.registry import DATASETS
 from .feature_files import list_images, load_rgb
 from .flow_io import FLOW_FORMATS, flow_to_aflow, read_flow, read_mask
 from .flow_pairs import flow_pair_crop
-from .pair_io import black_pair, read_pair_list
+from .pair_io import black_pair, item_rng, pack_pair, read_pair_list
 
 FLOW_EXTENSIONS = ('.png', '.flo')
 
@@ -125,13 +122,7 @@ class R2D2FlowPairDataset(BaseDataset):
     def prepare_data(self, idx: int) -> dict:
         pair = self.load_pair(idx)
         info = pair['info']
-        rng = np.random.default_rng([self.seed, idx] if self.seed is not None else
-                                    int(torch.randint(0, 2**62, (1, ))))
-        out = flow_pair_crop(pair['img1'], pair['img2'], pair['aflow'], rng, **self.crop_cfg)
+        out = flow_pair_crop(pair['img1'], pair['img2'], pair['aflow'], item_rng(self.seed, idx), **self.crop_cfg)
         if out is None:  # as the official loader: a black pair with an all-NaN flow
             out = black_pair(self.crop)
-        imgs = torch.from_numpy(np.stack([out['img1'], out['img2']])).permute(0, 3, 1, 2).contiguous()
-        sample = BaseDataElement(aflow=torch.from_numpy(out['aflow']),
-                                 metainfo=dict(img_path=info['img_path'], img2_path=info['img2_path'],
-                                               flow_path=info['flow_path']))
-        return dict(inputs=imgs, data_samples=sample)
+        return pack_pair(out, img_path=info['img_path'], img2_path=info['img2_path'], flow_path=info['flow_path'])

@@ -2,15 +2,11 @@
 import os.path as osp
 from typing import Optional, Sequence
 
-import numpy as np
-import torch
-from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
 from wsl.registry import DATASETS
 from .feature_files import list_images, load_rgb
-from .pair_io import black_pair
-from .synthetic_pairs import synthetic_pair
+from .pair_io import draw_synthetic_pair, item_rng, pack_pair
 
 
 @DATASETS.register_module()
@@ -50,17 +46,5 @@ class R2D2SyntheticPairDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict:
         path = osp.join(self.img_dir, self.files[idx])
-        rng = np.random.default_rng([self.seed, idx] if self.seed is not None else
-                                    int(torch.randint(0, 2**62, (1, ))))
-        img = load_rgb(path)
-        pair = None
-        for _ in range(self.max_draws):
-            pair = synthetic_pair(img, rng, **self.cfg)
-            if pair is not None:
-                break
-        if pair is None:
-            pair = black_pair(self.crop)
-        imgs = torch.from_numpy(np.stack([pair['img1'], pair['img2']])).permute(0, 3, 1, 2).contiguous()
-        sample = BaseDataElement(aflow=torch.from_numpy(pair['aflow']),
-                                 metainfo=dict(img_path=path, homography=pair['H']))
-        return dict(inputs=imgs, data_samples=sample)
+        pair = draw_synthetic_pair(load_rgb(path), item_rng(self.seed, idx), self.cfg, self.max_draws, self.crop)
+        return pack_pair(pair, img_path=path, homography=pair['H'])

@@ -1,8 +1,13 @@
-"""Small pieces the R2D2 pair datasets share: pair-list files and the official 'no pair' placeholder."""
+"""Small pieces the R2D2 pair datasets share: pair-list files, per-item RNGs, the official 'no pair' placeholder
+and the packing of a pair into the model's input format."""
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+import torch
+from mmengine.structures import BaseDataElement
+
+from .synthetic_pairs import synthetic_pair
 
 
 def read_pair_list(ann_file: str, data_root: str, counts: Sequence[int], usage: str) -> List[List[str]]:
@@ -37,3 +42,26 @@ def black_pair(crop: int) -> Dict[str, np.ndarray]:
     """What the official loader serves when no pair can be made: black images and an all-NaN flow (and homography)."""
     return dict(img1=np.zeros((crop, crop, 3), np.uint8), img2=np.zeros((crop, crop, 3), np.uint8),
                 aflow=np.full((2, crop, crop), np.nan, np.float32), H=np.full((3, 3), np.nan))
+
+
+def item_rng(seed: Optional[int], idx: int) -> np.random.Generator:
+    """The RNG of item ``idx``: fixed by ``(seed, idx)`` when ``seed`` is given, else drawn from torch's RNG (which
+    MMEngine seeds per dataloader worker)."""
+    return np.random.default_rng([seed, idx] if seed is not None else int(torch.randint(0, 2**62, (1, ))))
+
+
+def draw_synthetic_pair(img: np.ndarray, rng: np.random.Generator, cfg: dict, max_draws: int, crop: int,
+                        img2: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+    """:func:`~.synthetic_pairs.synthetic_pair` retried up to ``max_draws`` times; then :func:`black_pair`."""
+    for _ in range(max_draws):
+        pair = synthetic_pair(img, rng, img2=img2, **cfg)
+        if pair is not None:
+            return pair
+    return black_pair(crop)
+
+
+def pack_pair(pair: Dict[str, np.ndarray], **metainfo) -> dict:
+    """``dict(inputs=(2, 3, crop, crop) uint8 RGB, data_samples=BaseDataElement(aflow=(2, crop, crop)))`` from a pair
+    dict with ``img1``, ``img2`` (crop, crop, 3) and ``aflow`` (2, crop, crop)."""
+    imgs = torch.from_numpy(np.stack([pair['img1'], pair['img2']])).permute(0, 3, 1, 2).contiguous()
+    return dict(inputs=imgs, data_samples=BaseDataElement(aflow=torch.from_numpy(pair['aflow']), metainfo=metainfo))

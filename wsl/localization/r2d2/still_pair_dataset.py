@@ -4,15 +4,11 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import numpy as np
-import torch
 from mmengine.dataset import BaseDataset
-from mmengine.structures import BaseDataElement
 
 from wsl.registry import DATASETS
 from .feature_files import list_images, load_rgb
-from .pair_io import black_pair, read_pair_list
-from .synthetic_pairs import synthetic_pair
+from .pair_io import draw_synthetic_pair, item_rng, pack_pair, read_pair_list
 
 STYLE_TAG_SEP = '.jpg.st_'  # official naming: <db image tag>.jpg.st_<style source>
 
@@ -89,18 +85,6 @@ class R2D2StillPairDataset(BaseDataset):
 
     def prepare_data(self, idx: int) -> dict:
         info = self.get_data_info(idx)
-        rng = np.random.default_rng([self.seed, idx] if self.seed is not None else
-                                    int(torch.randint(0, 2**62, (1, ))))
         img1, img2 = load_rgb(info['img_path']), load_rgb(info['img2_path'])
-        pair = None
-        for _ in range(self.max_draws):
-            pair = synthetic_pair(img1, rng, img2=img2, **self.cfg)
-            if pair is not None:
-                break
-        if pair is None:
-            pair = black_pair(self.crop)
-        imgs = torch.from_numpy(np.stack([pair['img1'], pair['img2']])).permute(0, 3, 1, 2).contiguous()
-        sample = BaseDataElement(aflow=torch.from_numpy(pair['aflow']),
-                                 metainfo=dict(img_path=info['img_path'], img2_path=info['img2_path'],
-                                               homography=pair['H']))
-        return dict(inputs=imgs, data_samples=sample)
+        pair = draw_synthetic_pair(img1, item_rng(self.seed, idx), self.cfg, self.max_draws, self.crop, img2=img2)
+        return pack_pair(pair, img_path=info['img_path'], img2_path=info['img2_path'], homography=pair['H'])
