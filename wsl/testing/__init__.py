@@ -47,3 +47,18 @@ def last_json_line(stdout: str) -> dict:
         if line.startswith('{') and line.endswith('}'):
             return json.loads(line)
     raise AssertionError('no JSON object line in the output')
+
+
+def train_then_test(config: str, opts: Sequence[str], env: dict, python: str, work_dir: str) -> dict:
+    """Run ``tools/train.py`` for a tiny schedule (``opts`` include :data:`TINY_TRAIN_OPTIONS`: 4 iterations), then
+    ``tools/test.py`` on its last checkpoint; check the test tool reproduces the last validation and return it."""
+    import pytest
+    p = run_tool([python, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options', *opts], env)
+    trained = last_json(p.stdout)
+    assert 'Iter(train) [4/4]' in p.stdout + p.stderr
+    ckpt = osp.join(work_dir, 'iter_4.pth')
+    assert osp.isfile(ckpt)
+    q = run_tool([python, 'tools/test.py', config, ckpt, '--work-dir', osp.join(work_dir, 'test'), '--cfg-options',
+                  *opts], env)
+    assert last_json(q.stdout) == pytest.approx(trained, abs=1e-6)
+    return trained
