@@ -29,6 +29,7 @@ class DemoSection:
 
 
 _SECTIONS: Dict[str, Callable[[str, bool], DemoSection]] = {}
+DETECTION_FULL_ITERS = 400  # the detection section's full schedule; the BBAM section reuses its checkpoint
 
 
 def register_section(name: str) -> Callable:
@@ -44,7 +45,7 @@ def register_section(name: str) -> Callable:
 def _detection_section(out_dir: str, quick: bool) -> DemoSection:
     """Faster R-CNN trained on shapes source, tested on source and target (the domain gap)."""
     from wsl.benchmarks.faster_rcnn_source_only import QUICK_ITERS
-    return detection_section(out_dir, iters=QUICK_ITERS if quick else 400)
+    return detection_section(out_dir, iters=QUICK_ITERS if quick else DETECTION_FULL_ITERS)
 
 
 def detection_section(out_dir: str, iters: int, num_train: int = 200, num_test: int = 100) -> DemoSection:

@@ -23,6 +23,7 @@ import os.path as osp
 from typing import Dict, Optional, Sequence
 
 from wsl.benchmarks import register_benchmark
+from wsl.demo import DETECTION_FULL_ITERS as DEMO_FULL_DETECTOR_ITERS  # the BBAM demo reuses that checkpoint
 
 CONFIG = 'bbam/bbam_faster-rcnn_r18_fpn_1xb8-600it_shapes.py'
 # Pixel sizes of the post-processing scaled to 128-px images as the shapes config scales the stride (1/4):
@@ -190,7 +191,6 @@ def bbam_benchmark(quick: bool = False, seed: int = 0, out: str = 'work_dirs/ben
 
 # ``wsl demo`` section: (images, Adam steps, jittered proposals per box) in quick and full mode
 DEMO_SETTINGS = {True: (6, 60, 200), False: (12, 300, 1000)}
-DEMO_FULL_DETECTOR_ITERS = 400  # the detection demo section's full schedule (wsl/demo.py), whose checkpoint is reused
 
 
 def demo_detector(out_dir: str, quick: bool) -> dict:
