@@ -8,7 +8,7 @@ seed.
 import json
 import os.path as osp
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.config import Config
@@ -49,9 +49,11 @@ def set_shapes_roots(cfg: Config, root: str, target: str = TARGET_DOMAIN) -> Con
     return cfg
 
 
-def run_one(name: str, root: str, work_dir: str, iters: int, seed: int) -> Dict[str, float]:
+def run_one(name: str, root: str, work_dir: str, iters: int, seed: int,
+            backbone_init: Optional[str] = None) -> Dict[str, float]:
     """Train one shapes config in-process; return target-test mAP@0.5, target-train CorLoc and s/iter.
 
+    ``backbone_init``: a backbone checkpoint to start from (``init_cfg`` type ``Pretrained``); None trains from scratch.
     The figures are cached in ``work_dir/bench_result.json``: an interrupted benchmark resumes from the finished runs,
     and runs can be spread over several processes sharing ``out``.
     """
@@ -61,7 +63,8 @@ def run_one(name: str, root: str, work_dir: str, iters: int, seed: int) -> Dict[
     if osp.isfile(cache):
         with open(cache) as f:
             cached = json.load(f)
-        if cached.get('iters') == iters and cached.get('config') == CONFIGS[name]:
+        if cached.get('iters') == iters and cached.get('config') == CONFIGS[name] and \
+                cached.get('backbone_init') == backbone_init:
             return {k: cached[k] for k in ('target_test_map50', 'target_train_corloc', 'sec_per_iter')}
 
     from wsl.engine import ProgressBarHook, build_runner
@@ -69,6 +72,8 @@ def run_one(name: str, root: str, work_dir: str, iters: int, seed: int) -> Dict[
     cfg = Config.fromfile(find_config(CONFIGS[name]))
     scale_iter_schedule(cfg, iters)
     set_shapes_roots(cfg, root)
+    if backbone_init is not None:
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=backbone_init)
     cfg.work_dir, cfg.launcher, cfg.log_level = work_dir, 'none', 'WARNING'
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.default_hooks.logger.interval = max(1, iters // 10)
@@ -85,7 +90,8 @@ def run_one(name: str, root: str, work_dir: str, iters: int, seed: int) -> Dict[
     result = dict(target_test_map50=float(test['pascal_voc/mAP']), target_train_corloc=float(corloc['corloc/mCorLoc']),
                   sec_per_iter=sec_per_iter)
     with open(cache, 'w') as f:
-        json.dump(dict(result, iters=iters, seed=seed, config=CONFIGS[name]), f, indent=1)
+        json.dump(dict(result, iters=iters, seed=seed, config=CONFIGS[name], backbone_init=backbone_init), f,
+                  indent=1)
     return result
 
 

@@ -38,6 +38,12 @@ MILD_TARGET = dict(bg_saturation=(0.1, 0.35), bg_value=(0.55, 0.85), bg_value_st
                    fill_gain=(0.05, 0.15), min_luma_gap=0.2, blur_sigma=(0.3, 0.6), contrast=(0.8, 0.95),
                    brightness=(-0.05, 0.05), cast=(0.95, 1.05), noise=(3.0, 6.0))
 
+# The 'pretrain' style, a stand-in for ImageNet initialisation in CPU benchmarks (no ImageNet weights are shipped):
+# the source domain's plain light background, but every object gets a random hue (flat fill, luma kept >= 0.2 away
+# from the background), so a network pretrained on it knows shapes and not the source's colour-class shortcut. It
+# has none of the target styles' textures, blur, contrast loss or colour cast.
+PRETRAIN_DOMAIN = 'pretrain'
+
 
 @dataclass(frozen=True)
 class ShapeSpec:
@@ -258,6 +264,12 @@ def _object_fill(rng: np.random.Generator, domain: str, spec: ShapeSpec, xs: np.
     name = SHAPES_CLASSES[spec.label]
     if domain == 'source':
         return _hsv(SOURCE_HUES[name] + rng.uniform(-12, 12), rng.uniform(0.6, 0.9), rng.uniform(0.5, 0.8))
+    if domain == PRETRAIN_DOMAIN:
+        hue, sat = rng.uniform(0, 360), rng.uniform(0.45, 0.9)
+        colour = _hsv(hue, sat, rng.uniform(0.3, 0.9))
+        if abs(float(_luma(colour)) - bg_luma) < 0.2:
+            colour = _hsv(hue, sat, 0.9 if bg_luma < 0.5 else 0.3)
+        return colour
     if domain == 'target_mild':
         m = MILD_TARGET
         hue, sat = rng.uniform(0, 360), rng.uniform(0.45, 0.85)
@@ -281,21 +293,22 @@ def _object_fill(rng: np.random.Generator, domain: str, spec: ShapeSpec, xs: np.
 def render_image(rng: np.random.Generator, domain: str, size: int, specs: List[ShapeSpec],
                  covers: List[np.ndarray]) -> np.ndarray:
     """Paint a (H, W, 3) uint8 RGB image of the objects, in drawing order, in ``domain``'s style."""
-    if domain == 'source':
+    if domain in ('source', PRETRAIN_DOMAIN):
         img = _source_background(rng, size)
     elif domain == 'target':
         img = _target_background(rng, size)
     elif domain == 'target_mild':
         img = _mild_background(rng, size)
     else:
-        raise ValueError(f"render_image: domain must be 'source', 'target' or 'target_mild', got {domain!r}")
+        raise ValueError(f"render_image: domain must be 'source', 'target', 'target_mild' or 'pretrain', got "
+                         f'{domain!r}')
     img = img.astype(np.float32)
     for spec, cover in zip(specs, covers):
         x0, x1, y0, y1 = _window(spec, size, size)
         win, alpha = img[y0:y1, x0:x1], cover[y0:y1, x0:x1, None]
         fill = _object_fill(rng, domain, spec, *_grid(x0, x1, y0, y1), float(_luma(win[alpha[..., 0] > 0]).mean()))
         img[y0:y1, x0:x1] = win * (1 - alpha) + fill * alpha
-    if domain == 'source':
+    if domain in ('source', PRETRAIN_DOMAIN):
         img = img + rng.normal(0, rng.uniform(1, 3) / 255, size=img.shape).astype(np.float32)
     elif domain == 'target_mild':
         m = MILD_TARGET
