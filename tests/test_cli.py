@@ -37,3 +37,14 @@ def test_data_shapes_writes_voc_and_prints_json(tmp_path):
         ids = open(osp.join(out, dom, 'ImageSets', 'Main', 'train.txt')).read().split()
         assert len(ids) == 3
         assert all(osp.isfile(osp.join(out, dom, 'Annotations', f'{i}.xml')) for i in ids)
+
+
+def test_data_shapes_backbone_writes_a_loadable_checkpoint(tmp_path):
+    import torch
+    out = tmp_path / 'bb.pth'
+    p = _wsl('data', 'shapes-backbone', '--out', str(out), '--iters', '1', '--num-train', '4')
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout.strip().splitlines()[-1])
+    assert info['iters'] == 1 and info['num_images'] == 4 and info['checkpoint'] == str(out)
+    sd = torch.load(out, weights_only=True)['state_dict']
+    assert sd['conv1.weight'].shape == (64, 3, 7, 7) and sd['layer4.0.conv1.weight'].shape == (512, 256, 3, 3)

@@ -28,12 +28,13 @@ def test_h2fa_section_tiny(tmp_path):
     import os.path as osp
     import json
     from wsl.benchmarks.h2fa import h2fa_demo
-    sec = h2fa_demo(str(tmp_path), iters=2, num_train=8, num_test=4)
+    sec = h2fa_demo(str(tmp_path), iters=2, num_train=8, num_test=4,
+                    pretrain=dict(iters=2, batch_size=2, num_images=4, num_val=2, progress=False))
     assert sec.title.startswith('Detection: H²FA R-CNN')
     assert len(sec.figures) == 3 and all(osp.isfile(f) for f in sec.figures)
     for name in ('source-only', 'h2fa'):
         cached = json.load(open(tmp_path / 'h2fa_work' / name / 'bench_result.json'))
-        assert cached['iters'] == 2
+        assert cached['iters'] == 2 and cached['backbone_init'] == str(tmp_path / 'pretrain' / 'shapes_r18_dc5.pth')
         assert sec.metrics[f'{name}/target_test_map50'] == cached['target_test_map50']
         assert 0.0 <= cached['target_train_corloc'] <= 1.0
         assert f"| {name} | {cached['target_test_map50']:.4f} |" in sec.markdown

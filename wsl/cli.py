@@ -38,11 +38,18 @@ def _cmd_bench_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    if args.num_train is None:
+        args.num_train = 2000 if args.name == 'shapes-backbone' else 200
     if args.name == 'shapes':
         from wsl.datasets.synthetic.shapes import make_shapes_dataset
         manifest = make_shapes_dataset(args.out, num_train=args.num_train, num_test=args.num_test, seed=args.seed,
                                        domains=args.domains, overwrite=args.overwrite)
         print(json.dumps({k: v for k, v in manifest.items() if isinstance(v, (str, int, float, list, dict))}))
+        return 0
+    if args.name == 'shapes-backbone':
+        from wsl.benchmarks.shapes_pretrain import pretrain_shapes_backbone
+        meta = pretrain_shapes_backbone(args.out, iters=args.iters, num_images=args.num_train, seed=args.seed)
+        print(json.dumps(dict(meta, checkpoint=args.out)))
         return 0
     print(f"wsl data: unknown generator '{args.name}'", file=sys.stderr)
     return 2
@@ -72,10 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: _cmd_bench(a) if a.name else _cmd_bench_list(a))
 
     p = sub.add_parser('data', help='write a synthetic dataset in a real dataset format')
-    p.add_argument('name', choices=['shapes'], help='shapes: two-domain detection/segmentation set in VOC layout')
-    p.add_argument('--out', required=True, help='output folder')
+    p.add_argument('name', choices=['shapes', 'shapes-backbone'],
+                   help='shapes: two-domain detection/segmentation set in VOC layout; shapes-backbone: train the '
+                   'shape-aware R-18 DC5 backbone (the offline stand-in for ImageNet weights) into --out (a .pth); '
+                   'use it with --cfg-options model.backbone.init_cfg.type=Pretrained '
+                   'model.backbone.init_cfg.checkpoint=FILE')
+    p.add_argument('--out', required=True, help='output folder (shapes-backbone: checkpoint file)')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--num-train', type=int, default=200)
+    p.add_argument('--num-train', type=int, help='train images (default 200; shapes-backbone: 2000)')
+    p.add_argument('--iters', type=int, default=2000, help='shapes-backbone: SGD iterations (batch 16)')
     p.add_argument('--num-test', type=int, default=100)
     p.add_argument('--domains', nargs='+', default=['source', 'target', 'target_mild'],
                    choices=['source', 'target', 'target_mild'],

@@ -62,3 +62,9 @@ def test_h2fa_train_two_iterations_then_test_with_corloc(shapes_root, tool_env, 
                         '--out-dir', str(out_dir), '--class', 'hexagon'], env=tool_env, cwd=REPO,
                        capture_output=True, text=True)
     assert p.returncode != 0 and "class 'hexagon' is not one of the model classes" in p.stderr
+    # Proposal diagnostics on the target-train images with the trained checkpoint.
+    p = run_tool([python_exe, 'tools/proposal_diagnostics.py', CONFIG, osp.join(wd, 'iter_2.pth'), '--data-root',
+                  f'{shapes_root}/target/', '--ann-file', 'ImageSets/Main/train.txt', '--num-images', '3'], tool_env)
+    st = last_json(p.stdout)
+    assert st['num_images'] + st['num_boxes'] > 0 and 0.0 <= st['recall'] <= 1.0
+    assert math.isnan(st['cls_acc']) or 0.0 <= st['cls_acc'] <= 1.0
