@@ -6,3 +6,4 @@ train_dataloader = dict(
         _delete_=True,
         type='ConcatDataset',  # untagged samples are box-supervised
         datasets=[{{_base_.source_train}}, {{_base_.target_train_boxes}}]))
+optim_wrapper = dict(optimizer=dict(lr=0.02))  # the baselines' LR: twice H2FA's, as in the paper

@@ -9,3 +9,4 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset={{_base_.source_train}})
+optim_wrapper = dict(optimizer=dict(lr=0.02))  # the baselines' LR: twice H2FA's, as in the paper

@@ -5,6 +5,7 @@ alignments off). Figures: target-test VOC mAP@0.5 and target-TRAIN CorLoc@0.5 (T
 iteration. Full mode: 3 seeds (mean ± std), with the ablation rows A1 and A1+A2; ``--quick``: one short
 seed.
 """
+import hashlib
 import json
 import os.path as osp
 import time
@@ -61,20 +62,22 @@ def run_one(name: str, root: str, work_dir: str, iters: int, seed: int,
 
     cache = osp.join(work_dir, 'bench_result.json')
     backbone_init = None if backbone_init is None else osp.abspath(backbone_init)
-    if osp.isfile(cache):
-        with open(cache) as f:
-            cached = json.load(f)
-        if cached.get('iters') == iters and cached.get('config') == CONFIGS[name] and \
-                cached.get('backbone_init') == backbone_init:
-            return {k: cached[k] for k in ('target_test_map50', 'target_train_corloc', 'sec_per_iter')}
-
-    from wsl.engine import ProgressBarHook, build_runner
+    root = osp.abspath(root)
     register_all_modules()
     cfg = Config.fromfile(find_config(CONFIGS[name]))
     scale_iter_schedule(cfg, iters)
     set_shapes_roots(cfg, root)
     if backbone_init is not None:
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=backbone_init)
+    # The cache is valid for this exact config (model, data, schedule, LR) and seed.
+    cfg_hash = hashlib.sha1(f'{cfg.pretty_text}\nseed={seed}'.encode()).hexdigest()
+    if osp.isfile(cache):
+        with open(cache) as f:
+            cached = json.load(f)
+        if cached.get('config_sha1') == cfg_hash:
+            return {k: cached[k] for k in ('target_test_map50', 'target_train_corloc', 'sec_per_iter')}
+
+    from wsl.engine import ProgressBarHook, build_runner
     cfg.work_dir, cfg.launcher, cfg.log_level = work_dir, 'none', 'WARNING'
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.default_hooks.logger.interval = max(1, iters // 10)
@@ -91,8 +94,8 @@ def run_one(name: str, root: str, work_dir: str, iters: int, seed: int,
     result = dict(target_test_map50=float(test['pascal_voc/mAP']), target_train_corloc=float(corloc['corloc/mCorLoc']),
                   sec_per_iter=sec_per_iter)
     with open(cache, 'w') as f:
-        json.dump(dict(result, iters=iters, seed=seed, config=CONFIGS[name], backbone_init=backbone_init), f,
-                  indent=1)
+        json.dump(dict(result, iters=iters, seed=seed, config=CONFIGS[name], backbone_init=backbone_init,
+                       lr=cfg.optim_wrapper.optimizer.lr, config_sha1=cfg_hash), f, indent=1)
     return result
 
 

@@ -5,8 +5,12 @@ _PKG = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def config_roots() -> list:
-    """Folders that hold the shipped configs: ``wsl/.mim/configs`` (installed) and ``<repo>/configs`` (checkout)."""
-    roots = [osp.join(_PKG, '.mim', 'configs'), osp.join(osp.dirname(_PKG), 'configs')]
+    """Folders that hold the shipped configs: ``<repo>/configs`` (checkout) first, then ``wsl/.mim/configs``.
+
+    In a checkout the repo's configs win: ``pip install .`` leaves a copy under ``wsl/.mim`` in the source tree, which
+    goes stale as soon as a config is edited.
+    """
+    roots = [osp.join(osp.dirname(_PKG), 'configs'), osp.join(_PKG, '.mim', 'configs')]
     return [r for r in roots if osp.isdir(r)]
 
 
