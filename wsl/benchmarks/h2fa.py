@@ -24,6 +24,7 @@ CONFIGS = {
     'oracle': 'h2fa/oracle_r18-dc5_1xb8-600it_shapes.py',
     'h2fa-A1': 'h2fa/h2fa-rcnn-a1_r18-dc5_1xb8-600it_shapes.py',
     'h2fa-A1A2': 'h2fa/h2fa-rcnn-a1a2_r18-dc5_1xb8-600it_shapes.py',
+    'h2fa-A1A2A4': 'h2fa/h2fa-rcnn-a1a2a4_r18-dc5_1xb8-600it_shapes.py',
 }
 # The synthetic target domain of the benchmark: the milder shift, where a source-only detector transfers partly
 # (on 'target' it scores about 0.02 mAP and a short CPU run cannot show any adaptation).
@@ -31,6 +32,7 @@ TARGET_DOMAIN = 'target_mild'
 FULL_ITERS, QUICK_ITERS = 300, 150
 FULL_SEEDS, QUICK_SEEDS = (0, 1, 2), (0, )
 ABLATION_SEEDS = 3  # full mode: seeds of the A1 and A1+A2 rows (fewer saves CPU time)
+DIAGNOSTIC_SEEDS = 1  # full mode: seeds of the A1+A2+A4 row (IIR without its objectness gradient A3)
 
 
 def set_shapes_roots(cfg: Config, root: str, target: str = TARGET_DOMAIN) -> Config:
@@ -104,11 +106,13 @@ def _mean_std(values: List[float]) -> str:
 
 
 def bench_plan(quick: bool, seed: int) -> Dict[str, List[int]]:
-    """``{row: seeds}`` of the benchmark: the three main rows, plus (full mode) the ablation rows A1 and A1+A2."""
+    """``{row: seeds}`` of the benchmark: the three main rows, plus (full mode) the ablation rows A1, A1+A2 and
+    A1+A2+A4."""
     seeds = [seed + s for s in (QUICK_SEEDS if quick else FULL_SEEDS)]
     plan = {n: seeds for n in ('source-only', 'h2fa', 'oracle')}
     if not quick:
         plan.update({n: seeds[:ABLATION_SEEDS] for n in ('h2fa-A1', 'h2fa-A1A2')})
+        plan['h2fa-A1A2A4'] = seeds[:DIAGNOSTIC_SEEDS]
     return plan
 
 
