@@ -78,3 +78,23 @@ def test_pretrain_checkpoint_loads_into_the_detector_backbone_and_is_reused(tmp_
     assert os.path.getmtime(path) == mtime
     changed = pretrain_shapes_backbone(path, **dict(kwargs, iters=3))
     assert changed['iters'] == 3 and os.path.getmtime(path) >= mtime
+
+
+def test_h2fa_bench_plan_and_configs():
+    """The benchmark's rows, seeds and work dirs; the shapes configs keep the paper's 1:2 LR ratio."""
+    from mmengine.config import Config
+
+    from wsl.benchmarks.h2fa import CONFIGS, bench_plan, bench_work_dir
+    from wsl.utils import find_config
+
+    assert bench_plan(True, 5) == {'source-only': [5], 'h2fa': [5], 'oracle': [5]}
+    full = bench_plan(False, 0)
+    assert full['source-only'] == full['h2fa'] == full['oracle'] == full['h2fa-A1'] == full['h2fa-A1A2'] == [0, 1, 2]
+    assert full['h2fa-A1A2A4'] == [0]
+    assert bench_work_dir('o', 'h2fa', 1, True) != bench_work_dir('o', 'h2fa', 1, False)
+    lrs = {n: Config.fromfile(find_config(c)).optim_wrapper.optimizer.lr for n, c in CONFIGS.items()}
+    assert lrs['source-only'] == lrs['oracle'] == 2 * lrs['h2fa']
+    assert lrs['h2fa'] == lrs['h2fa-A1'] == lrs['h2fa-A1A2'] == lrs['h2fa-A1A2A4'] == 0.01
+    switches = {n: dict(Config.fromfile(find_config(c)).model.alignments) for n, c in CONFIGS.items()}
+    assert switches['h2fa-A1A2A4'] == dict(A1=True, A2=True, A3=False, A4=True)
+    assert not any(switches['source-only'].values()) and not any(switches['oracle'].values())
