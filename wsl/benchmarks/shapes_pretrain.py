@@ -12,7 +12,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
@@ -153,7 +153,7 @@ def pretrain_shapes_backbone(out_file: str, depth: int = 18, iters: int = 2000, 
     return meta
 
 
-def pretrained_backbone_file(out: str, depth: int = 18, **kwargs) -> Optional[str]:
+def pretrained_backbone_file(out: str, depth: int = 18, **kwargs) -> str:
     """``<out>/pretrain/shapes_r<depth>_dc5.pth``, trained on first use (see :func:`pretrain_shapes_backbone`)."""
     path = osp.join(out, 'pretrain', f'shapes_r{depth}_dc5.pth')
     pretrain_shapes_backbone(path, depth=depth, **kwargs)
