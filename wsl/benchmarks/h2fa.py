@@ -2,8 +2,9 @@
 
 Every run uses the same detector layout (R-18 DC5, single level; the source-only and oracle runs switch all four
 alignments off). Figures: target-test VOC mAP@0.5 and target-TRAIN CorLoc@0.5 (Table B.4's protocol), seconds per
-iteration. Full mode: 3 seeds (mean ± std), with the ablation rows A1 and A1+A2; ``--quick``: one short
-seed.
+iteration. Every run starts from the shape-aware pretrained backbone of :mod:`wsl.benchmarks.shapes_pretrain`
+(``h2fa-scratch``: from scratch). Full mode: 3 seeds (mean ± std), with the ablation rows A1, A1+A2 and A1+A2+A4
+(:func:`bench_plan`); ``--quick``: one short seed.
 """
 import hashlib
 import json
