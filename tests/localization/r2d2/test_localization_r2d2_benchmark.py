@@ -34,3 +34,39 @@ def test_mma_of_an_unchanged_pair_is_one():
                  rel_thr=0, rep_thr=0)
     np.testing.assert_allclose(res['mma'], np.ones(10))
     assert res['mean_keypoints'] == 40 and res['images_per_s'] > 0
+
+
+def _tiny_pairs(n=4, crop=48):
+    from wsl.localization.r2d2.benchmark import training_pairs
+    return training_pairs(n, crop, np.random.default_rng(0))
+
+
+def test_train_briefly_resumes_to_the_same_model(tmp_path):
+    """An interrupted run resumes from its last checkpoint and ends with the uninterrupted run's weights."""
+    import pytest
+
+    import wsl.localization  # noqa: F401  (registers the models)
+    from wsl.localization.r2d2.benchmark import train_briefly
+    data, cfg = _tiny_pairs(), dict(type='R2D2')
+    ref = train_briefly(cfg, data, iters=4, batch=2, seed=3)
+    calls = []
+
+    def evaluate(model):
+        calls.append(model.training)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the "crash" after the step-2 checkpoint was written
+        return dict(mma=[0.5] * 10)
+
+    with pytest.raises(KeyboardInterrupt):
+        train_briefly(cfg, data, 4, 2, 3, eval_at=(2, 3), evaluate=evaluate, ckpt_dir=str(tmp_path))
+    assert calls == [False, False]  # evaluated in eval mode
+    saved = torch.load(tmp_path / 'last.pth', weights_only=False)
+    assert saved['state']['step'] == 2 and sorted(saved['state']['curve']) == [2]
+    out = train_briefly(cfg, data, 4, 2, 3, eval_at=(2, 3), evaluate=lambda m: dict(mma=[0.25] * 10),
+                        ckpt_dir=str(tmp_path))
+    assert sorted(out['curve']) == [2, 3] and out['curve'][2]['mma'][0] == 0.5
+    for (k, a), b in zip(ref['model'].state_dict().items(), out['model'].state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    assert out['first_loss'] == pytest.approx(ref['first_loss'])
+    with pytest.raises(ValueError, match='iters=4'):
+        train_briefly(cfg, data, 5, 2, 3, ckpt_dir=str(tmp_path))

@@ -15,7 +15,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -23,6 +23,7 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.structures import BaseDataElement
+from tqdm import tqdm
 
 from wsl.benchmarks import register_benchmark
 from wsl.registry import MODELS
@@ -126,33 +127,83 @@ def training_pairs(n: int, crop: int, rng: np.random.Generator) -> List[dict]:
     return items
 
 
-def train_briefly(cfg: dict, data: List[dict], iters: int, batch: int, seed: int) -> Dict[str, object]:
-    """Train a model from ``cfg`` for ``iters`` steps (Adam 1e-3, wd 5e-4) on ``data``; returns it and step time."""
+def train_briefly(cfg: dict, data: List[dict], iters: int, batch: int, seed: int,
+                  eval_at: Sequence[int] = (), evaluate: Optional[Callable[[torch.nn.Module], dict]] = None,
+                  ckpt_dir: Optional[str] = None, progress: bool = False) -> Dict[str, object]:
+    """Train a model from ``cfg`` for ``iters`` steps (Adam 1e-3, wd 5e-4) on ``data``.
+
+    ``evaluate(model)`` (in eval mode, no grad) runs after each step in ``eval_at``; its results are
+    returned under ``curve`` as ``{step: result}``. With ``ckpt_dir``, the model, optimiser, step, losses
+    and curve are saved there after each evaluation and at the end, and a later call with the same
+    arguments resumes from the newest checkpoint (the batch order and sampler draws are per step, so a
+    resumed run takes the same batches). Returns the model (eval mode), median step time, mean loss of
+    the first and last 5 steps, and the curve.
+    """
     torch.manual_seed(seed)
     model = MODELS.build(cfg).train()
-    wrapper = OptimWrapper(torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3,
-                                            weight_decay=5e-4))
-    times, losses = [], []
-    for it in range(iters):
+    optim = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=5e-4)
+    wrapper = OptimWrapper(optim)
+    state = dict(step=0, times=[], losses=[], curve={})
+    ckpt = osp.join(ckpt_dir, 'last.pth') if ckpt_dir else None
+    if ckpt and osp.isfile(ckpt):
+        saved = torch.load(ckpt, map_location='cpu', weights_only=False)
+        if saved['iters'] != iters or saved['batch'] != batch or saved['seed'] != seed:
+            raise ValueError(f'{ckpt}: saved for iters={saved["iters"]}, batch={saved["batch"]}, '
+                             f'seed={saved["seed"]}; this run has {iters}, {batch}, {seed} (use another --out)')
+        model.load_state_dict(saved['model'])
+        optim.load_state_dict(saved['optim'])
+        state = saved['state']
+
+    def save() -> None:
+        if ckpt:
+            os.makedirs(ckpt_dir, exist_ok=True)
+            torch.save(dict(model=model.state_dict(), optim=optim.state_dict(), state=state, iters=iters,
+                            batch=batch, seed=seed), ckpt + '.tmp')
+            os.replace(ckpt + '.tmp', ckpt)
+
+    bar = tqdm(total=iters, initial=state['step'], desc=osp.basename(ckpt_dir) if ckpt_dir else cfg['type'], disable=not progress)
+    for it in range(state['step'], iters):
+        torch.manual_seed(seed * 100003 + it)  # per-step sampler draws: identical after a resume
         batch_items = [data[(it * batch + j) % len(data)] for j in range(batch)]
         t0 = time.perf_counter()
         log = model.train_step(pseudo_collate(batch_items), wrapper)
-        times.append(time.perf_counter() - t0)
-        losses.append(float(torch.as_tensor(log['loss']).detach()))
-    return dict(model=model.eval(), step_s=float(np.median(times)), first_loss=float(np.mean(losses[:5])),
-                last_loss=float(np.mean(losses[-5:])))
+        state['times'].append(time.perf_counter() - t0)
+        state['losses'].append(float(torch.as_tensor(log['loss']).detach()))
+        state['step'] = it + 1
+        bar.update(1)
+        if evaluate is not None and it + 1 in eval_at and it + 1 not in state['curve']:
+            model.eval()
+            with torch.no_grad():
+                state['curve'][it + 1] = evaluate(model)
+            model.train()
+            save()
+    bar.close()
+    save()
+    return dict(model=model.eval(), step_s=float(np.median(state['times'])),
+                first_loss=float(np.mean(state['losses'][:5])), last_loss=float(np.mean(state['losses'][-5:])),
+                curve=dict(state['curve']))
+
+
+# quick: a smoke run (minutes); full: the CPU-sized comparison recorded in docs/benchmarks.md (about 1.5 h on one
+# core), MMA evaluated along training (``eval_at``) to show the learning curves, not only the end point.
+SETTINGS = {
+    True: dict(long_side=160, per_image=1, iters=20, crop=64, batch=2, top_k=300, hrnet='hrnet_w18_small',
+               eval_at=(20, )),
+    False: dict(long_side=320, per_image=2, iters=400, crop=96, batch=4, top_k=1000, hrnet='hrnet_w18_small',
+                eval_at=(100, 200, 400)),
+}
 
 
 @register_benchmark('r2d2ctx')
 def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx') -> dict:
-    """Run the benchmark; returns a flat dict of figures (see the module doc)."""
+    """Run the benchmark; returns a flat dict of figures (see the module doc). Trained models are checkpointed
+    under ``out`` and a rerun resumes them."""
     rng = np.random.default_rng(seed)
-    s = dict(long_side=160, per_image=1, iters=20, crop=64, batch=2, top_k=300, hrnet='hrnet_w18_small') if quick else \
-        dict(long_side=480, per_image=5, iters=2000, crop=128, batch=4, top_k=2000, hrnet='hrnet_w48')
+    s = SETTINGS[bool(quick)]
     pairs = eval_pairs(s['long_side'], s['per_image'], rng)
     ecfg = dict(min_size=64, max_size=s['long_side'], top_k=s['top_k'], rel_thr=0.0, rep_thr=0.0)
     res: Dict[str, object] = dict(quick=quick, seed=seed, num_pairs=len(pairs), train_iters=s['iters'],
-                                  hrnet=s['hrnet'])
+                                  crop=s['crop'], batch=s['batch'], hrnet=s['hrnet'])
     rows, figure_net = [], None
     if osp.isfile(WEIGHTS):
         net, _ = init_r2d2_net(WEIGHTS)
@@ -166,11 +217,15 @@ def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx')
                 ('lg_ma', dict(type='R2D2Context', semantic=semantic)))
     steps = {}
     for tag, cfg in variants:
-        t = train_briefly(cfg, data, s['iters'], s['batch'], seed)
+        t = train_briefly(cfg, data, s['iters'], s['batch'], seed, eval_at=s['eval_at'],
+                          evaluate=lambda m: mma_of(m, pairs, **ecfg), ckpt_dir=osp.join(out, f'train_{tag}'),
+                          progress=not quick)
         steps[tag] = t['step_s']
-        with torch.no_grad():
-            r = mma_of(t['model'], pairs, **ecfg)
+        r = dict(t['curve'][s['iters']]) if s['iters'] in t['curve'] else mma_of(t['model'], pairs, **ecfg)
         r.update(step_s=t['step_s'], first_loss=t['first_loss'], last_loss=t['last_loss'])
+        for it, c in sorted(t['curve'].items()):
+            for th in (1, 3, 5):
+                res[f'{tag}_mma@{th}_at{it}'] = round(c['mma'][th - 1], 4)
         rows.append((tag, r))
         print(f'trained and evaluated {tag}', flush=True)
     print(f'{"model":<18}' + ''.join(f'MMA@{t:<3}' for t in (1, 3, 5, 10)) + ' kpts   img/s  step_s  loss')
