@@ -2,10 +2,17 @@
 # specs/bbam.md §4.2): caffe-style ResNet-101 (MSRA ImageNet weights, BGR mean subtraction, std 1, frozen BN), atrous
 # layer3/layer4 (dilation 2/4, output stride 8), DeepLab-v2 ASPP head = sum of four 3x3 atrous classifiers with rates
 # 6, 12, 18, 24 (wsl.DeepLabV2Head; MMSegmentation only has v3's ASPPHead), 21 classes, ignore label 255.
-# Single-scale training (deeplab-pytorch's MSC wrapper with 0.5/0.75 max-fused branches is not reproduced).
+# deeplab-pytorch's MSC wrapper (wsl.MSCEncoderDecoder): the image and its 0.5x / 0.75x copies, logits max-fused;
+# every branch and the fused map supervised in training; at test time the fused logits go through a dense CRF
+# (deeplab-pytorch configs/voc12.yaml CRF block). test_crf=None / msc_scales=() switch either off.
 model = dict(
     _scope_='mmseg',
-    type='EncoderDecoder',
+    type='wsl.MSCEncoderDecoder',
+    msc_scales=(0.5, 0.75),
+    msc_fusion='max',
+    msc_train=True,
+    test_crf=dict(iterations=10, gaussian_sxy=1.0, gaussian_compat=3.0, bilateral_sxy=67.0, bilateral_srgb=3.0,
+                  bilateral_compat=4.0),
     data_preprocessor=dict(
         type='SegDataPreProcessor',
         mean=[104.008, 116.669, 122.675],  # deeplab-pytorch IMAGE.MEAN (B, G, R)
