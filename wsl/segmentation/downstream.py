@@ -138,21 +138,31 @@ def _schedule(cfg, iters: int, seed: int, work_dir: str, batch_size: int) -> Non
 
 
 def _run(cfg, desc: str, progress: bool) -> tuple:
+    """Train, then test; a model with a test-time CRF (``MSCEncoderDecoder.test_crf``) is tested a second time
+    without it, those metrics prefixed ``no_crf/``. Returns (metrics, training seconds)."""
+    from mmengine.model import is_model_wrapper
+
     from wsl.engine import ProgressBarHook, build_runner
     runner = build_runner(cfg, extra_hooks=[ProgressBarHook(desc=desc)] if progress else [])
     t0 = time.perf_counter()
     runner.train()
     train_s = time.perf_counter() - t0
-    metrics = runner.test() or {}
-    return {k: float(v) for k, v in metrics.items()}, train_s
+    metrics = {k: float(v) for k, v in (runner.test() or {}).items()}
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if getattr(model, 'test_crf', None) is not None:
+        crf, model.test_crf = model.test_crf, None
+        metrics.update({f'no_crf/{k}': float(v) for k, v in (runner.test() or {}).items()})
+        model.test_crf = crf
+    return metrics, train_s
 
 
-def semantic_config(labels_dir: str, voc_root: str, train_ids_file: str):
-    """The shapes DeepLab config pointed at a labels folder (train) and the exact test class maps (test)."""
+def semantic_config(labels_dir: str, voc_root: str, train_ids_file: str, config: Optional[str] = None):
+    """The shapes DeepLab config (``config``, default :data:`SEMANTIC_CONFIG`) pointed at a labels folder (train)
+    and the exact test class maps (test)."""
     from mmengine.config import Config
 
     from wsl.utils import find_config
-    cfg = Config.fromfile(find_config(SEMANTIC_CONFIG))
+    cfg = Config.fromfile(find_config(config or SEMANTIC_CONFIG))
     train = cfg.train_dataloader.dataset
     train.data_root = ''
     train.ann_file = osp.abspath(train_ids_file)
@@ -186,7 +196,8 @@ def instance_config(labels_dir: str, voc_root: str, test_json: str):
 
 def train_downstream_shapes(labels_dir: str, data_root: str, out: str, iters: int = 600, seed: int = 0,
                             instance: bool = True, semantic: bool = True, batch_size: int = 8,
-                            instance_iters: Optional[int] = None, progress: bool = False) -> dict:
+                            instance_iters: Optional[int] = None, progress: bool = False,
+                            semantic_config_name: Optional[str] = None) -> dict:
     """Train the shapes segmentation networks on pseudo labels and test them on the exact SOURCE test masks.
 
     Args:
@@ -203,10 +214,13 @@ def train_downstream_shapes(labels_dir: str, data_root: str, out: str, iters: in
         batch_size (int): images per iteration (both networks).
         instance_iters (int, optional): Mask R-CNN iterations (default ``iters``).
         progress (bool): show progress bars.
+        semantic_config_name (str, optional): the DeepLab config (default :data:`SEMANTIC_CONFIG`; e.g.
+            ``bbam/bbam-deeplab_r18-d8_1xb8-600it_shapes_msc-crf.py`` for MSC + test-time CRF).
 
     Returns:
         dict: flat; ``semantic/mIoU``, ``semantic/aAcc`` and ``semantic/IoU_<class>`` (fractions) when
-        ``semantic``; ``instance/AP``, ``instance/AP25``, ``AP50``, ``AP70``, ``AP75``, ``ABO``, ``MABO`` when
+        ``semantic`` (with a test-time CRF, the same without it as ``semantic_no_crf/*``); ``instance/AP``,
+        ``instance/AP25``, ``AP50``, ``AP70``, ``AP75``, ``ABO``, ``MABO`` when
         ``instance``; ``train_images``, ``test_images``, ``iters``, ``*_train_seconds``.
     """
     from wsl.datasets.synthetic.shapes import SHAPES_CLASSES
@@ -225,10 +239,11 @@ def train_downstream_shapes(labels_dir: str, data_root: str, out: str, iters: in
         ids_file = osp.join(out, 'train_ids.txt')
         with open(ids_file, 'w') as f:
             f.write('\n'.join(ids) + '\n')
-        cfg = semantic_config(labels_dir, voc_root, ids_file)
+        cfg = semantic_config(labels_dir, voc_root, ids_file, semantic_config_name)
         _schedule(cfg, iters, seed, osp.join(out, 'semantic'), batch_size)
         metrics, secs = _run(cfg, 'deeplab', progress)
-        result.update({k.replace('semseg/', 'semantic/'): v for k, v in metrics.items()})
+        result.update({k.replace('no_crf/semseg/', 'semantic_no_crf/').replace('semseg/', 'semantic/'): v
+                       for k, v in metrics.items()})
         result['semantic_train_seconds'] = round(secs, 1)
     if instance:
         test_json = osp.join(out, 'instances_test_gt.json')

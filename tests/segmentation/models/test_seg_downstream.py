@@ -55,6 +55,17 @@ def test_train_downstream_shapes_returns_test_metrics(shapes_root, tmp_path):
         assert len(json.load(f)['images']) == 4
 
 
+def test_msc_crf_deeplab_is_tested_with_and_without_its_crf(shapes_root, tmp_path):
+    labels = str(tmp_path / 'labels')
+    write_label_dir(osp.join(shapes_root, 'source'), IDS, labels, 'gt-band', SHAPES_CLASSES)
+    r = train_downstream_shapes(labels, shapes_root, str(tmp_path / 'out'), iters=2, seed=0, batch_size=2,
+                                instance=False,
+                                semantic_config_name='bbam/bbam-deeplab_r18-d8_1xb8-600it_shapes_msc-crf.py')
+    assert 0 <= r['semantic/mIoU'] <= 1 and 0 <= r['semantic_no_crf/mIoU'] <= 1
+    assert {f'semantic_no_crf/IoU_{c}' for c in ('background', *SHAPES_CLASSES)} <= set(r)
+    assert not any(k.startswith('instance/') for k in r)
+
+
 def test_bad_folders_are_clear_errors(shapes_root, tmp_path):
     assert resolve_voc_root(shapes_root) == osp.join(shapes_root, 'source')
     with pytest.raises(FileNotFoundError, match='VOC-layout'):

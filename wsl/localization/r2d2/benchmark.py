@@ -161,7 +161,8 @@ def train_briefly(cfg: dict, data: List[dict], iters: int, batch: int, seed: int
                             batch=batch, seed=seed), ckpt + '.tmp')
             os.replace(ckpt + '.tmp', ckpt)
 
-    bar = tqdm(total=iters, initial=state['step'], desc=osp.basename(ckpt_dir) if ckpt_dir else cfg['type'], disable=not progress)
+    bar = tqdm(total=iters, initial=state['step'], desc=osp.basename(ckpt_dir) if ckpt_dir else cfg['type'],
+               disable=not progress)
     for it in range(state['step'], iters):
         torch.manual_seed(seed * 100003 + it)  # per-step sampler draws: identical after a resume
         batch_items = [data[(it * batch + j) % len(data)] for j in range(batch)]
