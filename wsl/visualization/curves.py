@@ -1,8 +1,8 @@
-"""Training curves from MMEngine's ``vis_data/scalars.json`` logs."""
+"""Training curves: from MMEngine's ``vis_data/scalars.json`` logs, or from measured (x, y) series."""
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import matplotlib
 
@@ -28,6 +28,32 @@ def plot_curves(runs: Dict[str, str], keys: Sequence[str], out_file: str) -> str
             ax.plot([r['iter'] for r in recs], [r[key] for r in recs], label=label)
         ax.set_xlabel('iteration')
         ax.set_title(key)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=110)
+    plt.close(fig)
+    return out_file
+
+
+def plot_series(panels: Dict[str, Dict[str, Tuple[Sequence[float], Sequence[float]]]], out_file: str,
+                xlabel: str = 'iteration', references: Optional[Dict[str, Dict[str, float]]] = None) -> str:
+    """One panel per ``{title: {label: (xs, ys)}}`` entry, each series a line with markers, into ``out_file``.
+
+    ``references`` (``{label: {title: y}}``) draws horizontal dashed lines (e.g. a released model's score).
+    """
+    if not panels:
+        raise ValueError('plot_series: no panels to draw')
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels.items()):
+        for label, (xs, ys) in series.items():
+            if len(xs) != len(ys):
+                raise ValueError(f'plot_series: {title}/{label} has {len(xs)} x values but {len(ys)} y values')
+            ax.plot(xs, ys, marker='o', label=label)
+        for label, values in (references or {}).items():
+            if title in values:
+                ax.axhline(values[title], linestyle='--', color='gray', label=label)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out_file, dpi=110)

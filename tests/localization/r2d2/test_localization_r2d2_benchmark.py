@@ -70,3 +70,21 @@ def test_train_briefly_resumes_to_the_same_model(tmp_path):
     assert out['first_loss'] == pytest.approx(ref['first_loss'])
     with pytest.raises(ValueError, match='iters=4'):
         train_briefly(cfg, data, 5, 2, 3, ckpt_dir=str(tmp_path))
+
+
+def test_mma_curves_figure(tmp_path):
+    """The learning-curve figure: one panel per threshold, a line per model, the released score as a reference."""
+    import matplotlib.image as mpimg
+    import pytest
+
+    from wsl.localization.r2d2.benchmark import plot_mma_curves
+    from wsl.visualization import plot_series
+
+    curve = [(100, dict(mma=[0.1 * k for k in range(10)])), (200, dict(mma=[0.09 * k for k in range(10)]))]
+    path = plot_mma_curves(dict(r2d2=curve, lg_ma=curve[:1]), dict(mma=[0.5] * 10), str(tmp_path / 'c.png'))
+    img = mpimg.imread(path)
+    assert img.shape[1] > 2 * img.shape[0]  # three panels side by side
+    with pytest.raises(ValueError, match='2 x values but 1 y'):
+        plot_series({'a': {'b': ([1, 2], [3])}}, str(tmp_path / 'x.png'))
+    with pytest.raises(ValueError, match='no panels'):
+        plot_series({}, str(tmp_path / 'x.png'))

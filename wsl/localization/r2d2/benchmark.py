@@ -216,7 +216,7 @@ def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx')
     semantic = dict(type='HRNetSemanticBranch', model_name=s['hrnet'])
     variants = (('r2d2', dict(type='R2D2')), ('lg', dict(type='R2D2Context', semantic=semantic, use_ma=False)),
                 ('lg_ma', dict(type='R2D2Context', semantic=semantic)))
-    steps = {}
+    steps, curves = {}, {}
     for tag, cfg in variants:
         t = train_briefly(cfg, data, s['iters'], s['batch'], seed, eval_at=s['eval_at'],
                           evaluate=lambda m: mma_of(m, pairs, **ecfg), ckpt_dir=osp.join(out, f'train_{tag}'),
@@ -224,7 +224,8 @@ def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx')
         steps[tag] = t['step_s']
         r = dict(t['curve'][s['iters']]) if s['iters'] in t['curve'] else mma_of(t['model'], pairs, **ecfg)
         r.update(step_s=t['step_s'], first_loss=t['first_loss'], last_loss=t['last_loss'])
-        for it, c in sorted(t['curve'].items()):
+        curves[tag] = sorted(t['curve'].items())
+        for it, c in curves[tag]:
             for th in (1, 3, 5):
                 res[f'{tag}_mma@{th}_at{it}'] = round(c['mma'][th - 1], 4)
         rows.append((tag, r))
@@ -247,6 +248,18 @@ def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx')
         fig = matches_figure(figure_net, pairs[0]['img1'], pairs[0]['img2'], H=pairs[0]['H'],
                              path=osp.join(out, 'matches_released.png'), **dict(ecfg, rel_thr=0.7, rep_thr=0.7))
         res['figure_matches'], res['figure_correct@3'] = fig['num_matches'], fig['num_correct']
+    res['figure_curves'] = plot_mma_curves(curves, dict(rows).get('released'), osp.join(out, 'mma_curves.png'))
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(res, f, indent=1)
     return res
+
+
+def plot_mma_curves(curves: Dict[str, list], released: Optional[dict], path: str) -> str:
+    """MMA@1/3/5 against training steps, one line per model (``{tag: [(step, mma_of result), ...]}``), the
+    released weights as dashed references; written to ``path``."""
+    from wsl.visualization import plot_series
+    names = dict(r2d2='R2D2', lg='R2D2+LG', lg_ma='R2D2+LG+MA')
+    panels = {f'MMA@{th}': {names.get(tag, tag): ([s for s, _ in pts], [c['mma'][th - 1] for _, c in pts])
+                            for tag, pts in curves.items() if pts} for th in (1, 3, 5)}
+    refs = {'released R2D2': {f'MMA@{th}': released['mma'][th - 1] for th in (1, 3, 5)}} if released else None
+    return plot_series(panels, path, xlabel='training step', references=refs)
