@@ -26,6 +26,19 @@ def test_eval_homography_and_illumination():
     assert lit.shape == img.shape and np.abs(lit.astype(int) - img).mean() > 1
 
 
+def test_rootsift_mma_of_a_known_homography():
+    """RootSIFT through the same MMA code: an unchanged pair matches exactly; a 2x downscale is found too."""
+    from wsl.localization.r2d2.benchmark import mma_of_features
+    from wsl.localization.r2d2.sift import rootsift_features
+    img = cv2.resize(skimage_picture('camera'), (256, 256), interpolation=cv2.INTER_AREA)
+    same = mma_of_features([dict(img1=img, img2=img.copy(), H=np.eye(3))], lambda x: rootsift_features(x, 300))
+    np.testing.assert_allclose(same['mma'], np.ones(10))
+    H = np.diag([0.75, 0.75, 1.0])
+    small = cv2.warpPerspective(img, H, (192, 192), flags=cv2.INTER_AREA)
+    r = mma_of_features([dict(img1=img, img2=small, H=H)], lambda x: rootsift_features(x, 300))
+    assert r['mma'][2] > 0.5 and r['mma'][0] <= r['mma'][2] <= r['mma'][9]
+
+
 def test_mma_of_an_unchanged_pair_is_one():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -81,7 +94,8 @@ def test_mma_curves_figure(tmp_path):
     from wsl.visualization import plot_series
 
     curve = [(100, dict(mma=[0.1 * k for k in range(10)])), (200, dict(mma=[0.09 * k for k in range(10)]))]
-    path = plot_mma_curves(dict(r2d2=curve, lg_ma=curve[:1]), dict(mma=[0.5] * 10), str(tmp_path / 'c.png'))
+    refs = {'released': dict(mma=[0.5] * 10), 'RootSIFT': dict(mma=[0.3] * 10)}
+    path = plot_mma_curves(dict(r2d2=curve, lg_ma=curve[:1]), refs, str(tmp_path / 'c.png'))
     img = mpimg.imread(path)
     assert img.shape[1] > 2 * img.shape[0]  # three panels side by side
     with pytest.raises(ValueError, match='2 x values but 1 y'):

@@ -3,7 +3,8 @@
 Held-out real photographs that scikit-image ships (never trained on) are warped by random
 homographies with an illumination change; features are extracted multi-scale, matched by mutual
 nearest neighbours and scored by MMA@1..10 px (the D2-Net protocol). Compared: the released R2D2
-weights (when the file is found) and R2D2, R2D2+LG and R2D2+LG+MA trained briefly from scratch
+weights (when the file is found), RootSIFT (OpenCV, same keypoint budget) and R2D2, R2D2+LG and
+R2D2+LG+MA trained briefly from scratch
 with the same seed, data and steps on other scikit-image pictures plus generated textures. The
 semantic branch is randomly initialised (no Cityscapes weights offline): not the paper's setting.
 Extraction keeps the top-k keypoints by score with both thresholds at 0 for every model (our
@@ -32,6 +33,7 @@ from .homography import homography_aflow
 from .inference import init_r2d2_net
 from .match_figure import matches_figure
 from .mma import MMA_THRESHOLDS, mutual_nn_match, pair_accuracy
+from .sift import rootsift_features
 from .synthetic_pairs import synthetic_pair
 
 HELD_OUT = ('astronaut', 'coffee', 'chelsea', 'rocket', 'stereo_motorcycle')  # evaluation only
@@ -103,10 +105,23 @@ def eval_pairs(long_side: int, per_image: int, rng: np.random.Generator) -> List
 
 
 def mma_of(net, pairs, **extract_cfg) -> Dict[str, object]:
-    """MMA@1..10 of ``net`` on ``pairs`` (mean of per-pair accuracies), with timing."""
+    """MMA@1..10 of ``net`` (multi-scale extraction with ``extract_cfg``) on ``pairs``, with timing."""
+    return mma_of_features(pairs, lambda rgb: extract_multiscale(net, normalize_rgb(rgb), **extract_cfg))
+
+
+def mma_of_features(pairs, extract: Callable[[np.ndarray], Dict[str, torch.Tensor]]) -> Dict[str, object]:
+    """MMA@1..10 (mean of per-pair accuracies) of any local features on ``pairs``, with timing.
+
+    Args:
+        pairs (list[dict]): ``img1``, ``img2`` (H, W, 3) uint8 RGB and ``H`` (3, 3) mapping image 1 to image 2.
+        extract: ``rgb -> dict(keypoints (N, >=2) as (x, y, ...), scores (N,), descriptors (N, D))``.
+
+    Returns:
+        dict: ``mma`` (10 floats), ``images_per_s``, ``mean_keypoints``.
+    """
     acc, t0, n_kp = [], time.perf_counter(), []
     for p in pairs:
-        f1, f2 = (extract_multiscale(net, normalize_rgb(p[k]), **extract_cfg) for k in ('img1', 'img2'))
+        f1, f2 = (extract(p[k]) for k in ('img1', 'img2'))
         m = mutual_nn_match(f1['descriptors'], f2['descriptors']).cpu().numpy()
         acc.append(pair_accuracy(f1['keypoints'].cpu().numpy(), f2['keypoints'].cpu().numpy(), m, p['H']))
         n_kp += [len(f1['scores']), len(f2['scores'])]
@@ -212,6 +227,8 @@ def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx')
         for tag, cfg in (('released', ecfg), ('released_thr0.7', dict(ecfg, rel_thr=0.7, rep_thr=0.7))):
             rows.append((tag, mma_of(net, pairs, **cfg)))
             print(f'evaluated {tag}', flush=True)
+    # the hand-crafted baseline with the same keypoint budget
+    rows.append(('rootsift', mma_of_features(pairs, lambda rgb: rootsift_features(rgb, s['top_k']))))
     data = training_pairs(max(16, s['iters'] * s['batch'] // 4), s['crop'], rng)
     semantic = dict(type='HRNetSemanticBranch', model_name=s['hrnet'])
     variants = (('r2d2', dict(type='R2D2')), ('lg', dict(type='R2D2Context', semantic=semantic, use_ma=False)),
@@ -248,18 +265,20 @@ def run(quick: bool = True, seed: int = 0, out: str = 'work_dirs/bench_r2d2ctx')
         fig = matches_figure(figure_net, pairs[0]['img1'], pairs[0]['img2'], H=pairs[0]['H'],
                              path=osp.join(out, 'matches_released.png'), **dict(ecfg, rel_thr=0.7, rep_thr=0.7))
         res['figure_matches'], res['figure_correct@3'] = fig['num_matches'], fig['num_correct']
-    res['figure_curves'] = plot_mma_curves(curves, dict(rows).get('released'), osp.join(out, 'mma_curves.png'))
+    refs = {name: r for name, r in (('released R2D2', dict(rows).get('released')), ('RootSIFT', dict(rows)['rootsift']))
+            if r is not None}
+    res['figure_curves'] = plot_mma_curves(curves, refs, osp.join(out, 'mma_curves.png'))
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(res, f, indent=1)
     return res
 
 
-def plot_mma_curves(curves: Dict[str, list], released: Optional[dict], path: str) -> str:
+def plot_mma_curves(curves: Dict[str, list], references: Dict[str, dict], path: str) -> str:
     """MMA@1/3/5 against training steps, one line per model (``{tag: [(step, mma_of result), ...]}``), the
-    released weights as dashed references; written to ``path``."""
+    ``{name: mma_of result}`` references (released weights, RootSIFT) as dashed lines; written to ``path``."""
     from wsl.visualization import plot_series
     names = dict(r2d2='R2D2', lg='R2D2+LG', lg_ma='R2D2+LG+MA')
     panels = {f'MMA@{th}': {names.get(tag, tag): ([s for s, _ in pts], [c['mma'][th - 1] for _, c in pts])
                             for tag, pts in curves.items() if pts} for th in (1, 3, 5)}
-    refs = {'released R2D2': {f'MMA@{th}': released['mma'][th - 1] for th in (1, 3, 5)}} if released else None
+    refs = {name: {f'MMA@{th}': r['mma'][th - 1] for th in (1, 3, 5)} for name, r in references.items()}
     return plot_series(panels, path, xlabel='training step', references=refs)
