@@ -39,7 +39,7 @@ def plot_series(panels: Dict[str, Dict[str, Tuple[Sequence[float], Sequence[floa
                 xlabel: str = 'iteration', references: Optional[Dict[str, Dict[str, float]]] = None) -> str:
     """One panel per ``{title: {label: (xs, ys)}}`` entry, each series a line with markers, into ``out_file``.
 
-    ``references`` (``{label: {title: y}}``) draws horizontal dashed lines (e.g. a released model's score).
+    ``references`` (``{label: {title: y}}``) draws horizontal lines, one style each (e.g. a released model's score).
     """
     if not panels:
         raise ValueError('plot_series: no panels to draw')
@@ -49,9 +49,10 @@ def plot_series(panels: Dict[str, Dict[str, Tuple[Sequence[float], Sequence[floa
             if len(xs) != len(ys):
                 raise ValueError(f'plot_series: {title}/{label} has {len(xs)} x values but {len(ys)} y values')
             ax.plot(xs, ys, marker='o', label=label)
-        for label, values in (references or {}).items():
+        for k, (label, values) in enumerate((references or {}).items()):
             if title in values:
-                ax.axhline(values[title], linestyle='--', color='gray', label=label)
+                ax.axhline(values[title], linestyle=('--', ':', '-.')[k % 3], color=('black', 'gray', 'brown')[k % 3],
+                           label=label)
         ax.set_xlabel(xlabel)
         ax.set_title(title)
         ax.legend(fontsize=7)
