@@ -62,3 +62,22 @@ def train_then_test(config: str, opts: Sequence[str], env: dict, python: str, wo
                   *opts], env)
     assert last_json(q.stdout) == pytest.approx(trained, abs=1e-6)
     return trained
+
+
+def blurred_square_scene(seed: int = 0):
+    """The dense-CRF test scene: a 64x64 grey image (value 200, noise std 3) with a sharp blue square at rows
+    20-43, columns 16-39, and that square Gaussian-blurred (sigma 6, peak 1) as a soft prediction.
+
+    Returns:
+        tuple: image (64, 64, 3) uint8 RGB, square (64, 64) bool, blurred (64, 64) float64 in [0, 1].
+    """
+    import cv2
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    img = np.full((64, 64, 3), 200, np.uint8)
+    sq = np.zeros((64, 64), bool)
+    sq[20:44, 16:40] = True
+    img[sq] = (40, 60, 160)
+    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    blur = cv2.GaussianBlur(sq.astype(np.float64), (0, 0), 6)
+    return img, sq, blur / blur.max()

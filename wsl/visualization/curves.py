@@ -21,25 +21,22 @@ def read_scalars(work_dir: str) -> List[dict]:
 
 def plot_curves(runs: Dict[str, str], keys: Sequence[str], out_file: str) -> str:
     """Plot ``keys`` (e.g. ``('loss',)``) against the iteration for each ``{label: work_dir}`` run into ``out_file``."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
-    for ax, key in zip(axes[0], keys):
+    panels = {}
+    for key in keys:
+        panels[key] = {}
         for label, wd in runs.items():
             recs = [r for r in read_scalars(wd) if key in r and 'iter' in r]
-            ax.plot([r['iter'] for r in recs], [r[key] for r in recs], label=label)
-        ax.set_xlabel('iteration')
-        ax.set_title(key)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out_file, dpi=110)
-    plt.close(fig)
-    return out_file
+            panels[key][label] = ([r['iter'] for r in recs], [r[key] for r in recs])
+    return plot_series(panels, out_file, marker=None)
 
 
 def plot_series(panels: Dict[str, Dict[str, Tuple[Sequence[float], Sequence[float]]]], out_file: str,
-                xlabel: str = 'iteration', references: Optional[Dict[str, Dict[str, float]]] = None) -> str:
+                xlabel: str = 'iteration', references: Optional[Dict[str, Dict[str, float]]] = None,
+                marker: Optional[str] = 'o') -> str:
     """One panel per ``{title: {label: (xs, ys)}}`` entry, each series a line with markers, into ``out_file``.
 
-    ``references`` (``{label: {title: y}}``) draws horizontal lines, one style each (e.g. a released model's score).
+    ``references`` (``{label: {title: y}}``) draws horizontal lines, one style each (e.g. a released model's score);
+    ``marker`` marks the points (``None``: plain lines, for long logs).
     """
     if not panels:
         raise ValueError('plot_series: no panels to draw')
@@ -48,7 +45,7 @@ def plot_series(panels: Dict[str, Dict[str, Tuple[Sequence[float], Sequence[floa
         for label, (xs, ys) in series.items():
             if len(xs) != len(ys):
                 raise ValueError(f'plot_series: {title}/{label} has {len(xs)} x values but {len(ys)} y values')
-            ax.plot(xs, ys, marker='o', label=label)
+            ax.plot(xs, ys, marker=marker, label=label)
         for k, (label, values) in enumerate((references or {}).items()):
             if title in values:
                 ax.axhline(values[title], linestyle=('--', ':', '-.')[k % 3], color=('black', 'gray', 'brown')[k % 3],

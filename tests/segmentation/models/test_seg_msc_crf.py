@@ -13,7 +13,7 @@ from mmseg.structures import SegDataSample
 
 from wsl.registry import MODELS
 from wsl.segmentation.models import DEEPLAB_TEST_CRF, MSCEncoderDecoder, fuse_scales
-from wsl.testing import REPO
+from wsl.testing import REPO, blurred_square_scene
 from wsl.utils import register_all_modules
 
 CONFIG = osp.join(REPO, 'configs', 'bbam', 'bbam-deeplab_r18-d8_1xb8-600it_shapes.py')
@@ -94,14 +94,7 @@ def test_msc_training_supervises_every_branch_and_the_fused_map():
 
 def _square_scene(tmp_path):
     """A 64x64 image with a sharp blue square and blurred 2-class logits of it (round corners, 2 px too wide)."""
-    rng = np.random.default_rng(0)
-    img = np.full((64, 64, 3), 200, np.uint8)
-    sq = np.zeros((64, 64), bool)
-    sq[20:44, 16:40] = True
-    img[sq] = (40, 60, 160)
-    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
-    blur = cv2.GaussianBlur(sq.astype(np.float64), (0, 0), 6)
-    blur = blur / blur.max()
+    img, sq, blur = blurred_square_scene()
     fg = np.log(np.clip(blur, 1e-3, 1)) - np.log(np.clip(1 - blur, 1e-3, 1))
     logits = torch.from_numpy(np.stack([np.zeros_like(fg), fg])[None]).float()  # (1, 2, 64, 64)
     path = str(tmp_path / 'square.png')

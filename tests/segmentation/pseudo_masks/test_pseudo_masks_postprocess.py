@@ -6,6 +6,7 @@ import pytest
 from wsl.segmentation.pseudo_masks import (ImageCRF, blur_kernel_half_size, box_mask, crf_foreground, dense_crf,
                                            postprocess_config, postprocess_image, postprocess_instance,
                                            rank_threshold)
+from wsl.testing import blurred_square_scene
 
 
 def _ramp_case():
@@ -68,14 +69,7 @@ def test_blur_kernel_size_rule():
 
 
 def test_crf_sharpens_a_blurred_square():
-    rng = np.random.default_rng(0)
-    img = np.full((64, 64, 3), 200, np.uint8)
-    sq = np.zeros((64, 64), bool)
-    sq[20:44, 16:40] = True
-    img[sq] = (40, 60, 160)
-    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
-    blur = cv2.GaussianBlur(sq.astype(np.float64), (0, 0), 6)
-    blur /= blur.max()
+    img, sq, blur = blurred_square_scene()
 
     def iou(a, b):
         return (a & b).sum() / (a | b).sum()
