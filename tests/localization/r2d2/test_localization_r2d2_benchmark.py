@@ -73,7 +73,7 @@ def test_train_briefly_resumes_to_the_same_model(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train_briefly(cfg, data, 4, 2, 3, eval_at=(2, 3), evaluate=evaluate, ckpt_dir=str(tmp_path))
     assert calls == [False, False]  # evaluated in eval mode
-    saved = torch.load(tmp_path / 'last.pth', weights_only=False)
+    saved = torch.load(tmp_path / 'last.pth', weights_only=True)
     assert saved['state']['step'] == 2 and sorted(saved['state']['curve']) == [2]
     out = train_briefly(cfg, data, 4, 2, 3, eval_at=(2, 3), evaluate=lambda m: dict(mma=[0.25] * 10),
                         ckpt_dir=str(tmp_path))

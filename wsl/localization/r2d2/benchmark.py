@@ -161,7 +161,7 @@ def train_briefly(cfg: dict, data: List[dict], iters: int, batch: int, seed: int
     state = dict(step=0, times=[], losses=[], curve={})
     ckpt = osp.join(ckpt_dir, 'last.pth') if ckpt_dir else None
     if ckpt and osp.isfile(ckpt):
-        saved = torch.load(ckpt, map_location='cpu', weights_only=False)
+        saved = torch.load(ckpt, map_location='cpu', weights_only=True)  # tensors and plain Python values only
         if saved['iters'] != iters or saved['batch'] != batch or saved['seed'] != seed:
             raise ValueError(f'{ckpt}: saved for iters={saved["iters"]}, batch={saved["batch"]}, '
                              f'seed={saved["seed"]}; this run has {iters}, {batch}, {seed} (use another --out)')
