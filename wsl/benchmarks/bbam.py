@@ -150,8 +150,8 @@ def train_downstream(bbam_labels: str, voc: str, data_root: str, ids, out: str, 
     """DeepLab-v2 on BBAM labels vs on filled-box labels of the same images, plus the deeplab-pytorch setting (MSC
     training, test-time CRF; also scored without the CRF) on the BBAM labels: rows with the test mIoU.
 
-    Each row is cached in its work folder (``row.json``, keyed by labels, config, iterations and seed), so a rerun
-    of the benchmark skips finished trainings."""
+    Each row is cached in its work folder (``row.json``, keyed by labels, image ids, config, iterations and seed),
+    so a rerun of the benchmark skips finished trainings."""
     from wsl.datasets.synthetic.shapes import SHAPES_CLASSES
     from wsl.segmentation.downstream import SEMANTIC_CONFIG, train_downstream_shapes, write_label_dir
 
