@@ -84,10 +84,11 @@ class MSCEncoderDecoder(EncoderDecoder):
         self.test_crf = test_crf
 
     # ---------------------------------------------------------------- logits
-    def branch_logits(self, inputs: Tensor) -> List[Tensor]:
+    def branch_logits(self, inputs: Tensor, feats: Optional[List[Tensor]] = None) -> List[Tensor]:
         """(B, 3, H, W) normalised images -> the decode head's logits for scale 1 and each ``msc_scales`` entry,
-        each (B, C, h_k, w_k) at that branch's own output resolution."""
-        out = [self.decode_head.forward(self.extract_feat(inputs))]
+        each (B, C, h_k, w_k) at that branch's own output resolution. ``feats``: the scale-1 backbone features
+        when already computed."""
+        out = [self.decode_head.forward(self.extract_feat(inputs) if feats is None else feats)]
         for s in self.msc_scales:
             x = F.interpolate(inputs, scale_factor=s, mode='bilinear', align_corners=False)
             out.append(self.decode_head.forward(self.extract_feat(x)))
@@ -104,10 +105,7 @@ class MSCEncoderDecoder(EncoderDecoder):
         if not (self.msc_train and self.msc_scales):
             return super().loss(inputs, data_samples)
         x = self.extract_feat(inputs)
-        branches = [self.decode_head.forward(x)]
-        for s in self.msc_scales:
-            xs = F.interpolate(inputs, scale_factor=s, mode='bilinear', align_corners=False)
-            branches.append(self.decode_head.forward(self.extract_feat(xs)))
+        branches = self.branch_logits(inputs, x)
         names = ['decode'] + [f'decode_s{round(100 * s)}' for s in self.msc_scales] + ['decode_fused']
         losses = {}
         for name, logits in zip(names, branches + [fuse_scales(branches, self.msc_fusion)]):
