@@ -21,11 +21,12 @@ def read_scalars(work_dir: str) -> List[dict]:
 
 def plot_curves(runs: Dict[str, str], keys: Sequence[str], out_file: str) -> str:
     """Plot ``keys`` (e.g. ``('loss',)``) against the iteration for each ``{label: work_dir}`` run into ``out_file``."""
+    logs = {label: read_scalars(wd) for label, wd in runs.items()}  # each log read once
     panels = {}
     for key in keys:
         panels[key] = {}
-        for label, wd in runs.items():
-            recs = [r for r in read_scalars(wd) if key in r and 'iter' in r]
+        for label, records in logs.items():
+            recs = [r for r in records if key in r and 'iter' in r]
             panels[key][label] = ([r['iter'] for r in recs], [r[key] for r in recs])
     return plot_series(panels, out_file, marker=None)
 
